@@ -1,0 +1,8 @@
+"""ars_analysis: analyses for deep-distribution (深度分销) programmes.
+
+Load a client's exports with :func:`load_dataset`, then use the analysis modules:
+:mod:`ars_analysis.customers`, :mod:`ars_analysis.terminals`, :mod:`ars_analysis.incentives`,
+:mod:`ars_analysis.fieldforce`.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,239 @@
+"""Aggregation of sales lines with DuckDB.
+
+Sales lines can run to tens of millions of rows, so they are never grouped in pandas: DuckDB
+scans them (from the loaded DataFrame, or straight from CSV/Parquet files in the contract's
+format) and only the aggregated tables come back as DataFrames. This module is the only place
+that knows about DuckDB; another engine can implement the same few functions when a client's
+data outgrows one machine.
+
+Every function returns one row per group with these measure columns:
+
+==============  =============================================================
+quantity        sum of quantity (returns net off)
+revenue         sum of revenue
+cost            sum of cost (NaN when the sales table has no cost)
+gross_margin    revenue - cost
+lines           number of sales lines
+order_days      number of distinct dates with a line
+n_products      number of distinct products
+n_terminals     number of distinct (non-empty) terminals
+first_date      first date with a line
+last_date       last date with a line
+==============  =============================================================
+
+Grouping columns can be any sales column (``customer_id``, ``terminal_id``, ``product_id``,
+``rep_id``) and, when the source is a :class:`~ars_analysis.loading.Dataset`, attributes joined
+from the other tables: ``customer_region``, ``territory``, ``terminal_region``, ``terminal_type``,
+``category``, and ``region`` (the terminal's region, else the customer's). ``rep_id`` is the
+line's rep, else the terminal's rep.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+#: Measures returned by every aggregation, in order.
+MEASURES = (
+    "quantity",
+    "revenue",
+    "cost",
+    "gross_margin",
+    "lines",
+    "order_days",
+    "n_products",
+    "n_terminals",
+    "first_date",
+    "last_date",
+)
+
+#: Period codes accepted by ``freq``: month, quarter, year.
+FREQS = {"M": "month", "Q": "quarter", "Y": "year"}
+
+# column -> (SQL expression, table aliases it needs)
+_JOINED = {
+    "customer_region": ("c.region", {"c"}),
+    "territory": ("c.territory", {"c"}),
+    "terminal_region": ("t.region", {"t"}),
+    "terminal_type": ("t.terminal_type", {"t"}),
+    "category": ("p.category", {"p"}),
+    "region": ("coalesce(t.region, c.region)", {"t", "c"}),
+}
+
+
+def _period_sql(freq: str) -> str:
+    if freq not in FREQS:
+        raise ValueError(f"freq must be one of {sorted(FREQS)} (month, quarter, year), got {freq!r}")
+    if freq == "M":
+        return "strftime(s.date, '%Y-%m')"
+    if freq == "Q":
+        return "strftime(s.date, '%Y') || 'Q' || CAST(quarter(s.date) AS VARCHAR)"
+    return "strftime(s.date, '%Y')"
+
+
+def _sales_relation(con: duckdb.DuckDBPyConnection, source) -> tuple[str, dict[str, pd.DataFrame]]:
+    """Register the sales source in ``con``; return its SQL name and any dimension tables."""
+    dims: dict[str, pd.DataFrame] = {}
+    if hasattr(source, "tables"):  # a loaded Dataset
+        dims = {k: v for k, v in source.tables.items() if k != "sales" and v is not None}
+        source = source.tables["sales"]
+    if isinstance(source, pd.DataFrame):
+        con.register("sales_src", source)
+        return "sales_src", dims
+    paths = sorted(glob.glob(os.fspath(source))) if not Path(source).is_dir() else sorted(
+        str(p) for p in Path(source).glob("sales*") if p.suffix in {".csv", ".parquet"}
+    )
+    if not paths:
+        raise FileNotFoundError(f"no sales file matches {source}")
+    if all(p.endswith(".parquet") for p in paths):
+        con.execute(f"CREATE VIEW sales_src AS SELECT * FROM read_parquet({paths!r})")
+    else:
+        con.execute(
+            "CREATE VIEW sales_src AS SELECT * FROM read_csv("
+            f"{paths!r}, header=true, types={{'customer_id': 'VARCHAR', 'terminal_id': 'VARCHAR', "
+            "'product_id': 'VARCHAR', 'rep_id': 'VARCHAR', 'date': 'DATE'})"
+        )
+    return "sales_src", dims
+
+
+def sales_by(
+    source,
+    by: list[str] | tuple[str, ...] = ("customer_id",),
+    *,
+    freq: str | None = None,
+    start=None,
+    end=None,
+    where: str | None = None,
+) -> pd.DataFrame:
+    """Aggregate sales lines by ``by`` (and by period when ``freq`` is given).
+
+    Parameters
+    ----------
+    source : Dataset, DataFrame, str or Path
+        A loaded dataset, a sales DataFrame in the contract's columns, or a path / glob of sales
+        CSV or Parquet files in the contract's columns.
+    by : list of str
+        Grouping columns (see the module docstring). May be empty for a grand total.
+    freq : {"M", "Q", "Y"}, optional
+        Add a ``period`` column (``2025-03``, ``2025Q1``, ``2025``) and group by it too.
+    start, end : date-like, optional
+        Keep lines with ``start <= date <= end``.
+    where : str, optional
+        Extra SQL filter on the joined lines (e.g. ``"region = 'East'"``), for advanced use.
+
+    Returns
+    -------
+    DataFrame
+        ``by`` (+ ``period``) columns followed by :data:`MEASURES`, sorted by the group columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> lines = pd.DataFrame({
+    ...     "date": pd.to_datetime(["2025-01-05", "2025-01-20", "2025-02-01"]),
+    ...     "customer_id": ["C1", "C1", "C2"], "terminal_id": ["T1", None, "T2"],
+    ...     "product_id": ["P1", "P2", "P1"], "quantity": [1.0, 2.0, 3.0],
+    ...     "revenue": [10.0, 20.0, 30.0], "cost": [6.0, 12.0, 20.0]})
+    >>> sales_by(lines, ["customer_id"])[["customer_id", "revenue", "gross_margin", "n_terminals"]]
+      customer_id  revenue  gross_margin  n_terminals
+    0          C1     30.0          12.0            1
+    1          C2     30.0          10.0            1
+    """
+    by = list(by)
+    con = duckdb.connect()
+    try:
+        name, dims = _sales_relation(con, source)
+        cols = {c.lower() for c in con.execute(f"SELECT * FROM {name} LIMIT 0").df().columns}
+        joins = []
+        for table, alias, key in (
+            ("customers", "c", "customer_id"),
+            ("terminals", "t", "terminal_id"),
+            ("products", "p", "product_id"),
+        ):
+            if table in dims:
+                con.register(f"dim_{table}", dims[table])
+                joins.append(f"LEFT JOIN dim_{table} {alias} ON s.{key} = {alias}.{key}")
+        joined_aliases = {j.split()[3] for j in joins}
+
+        def expr(col: str) -> str:
+            if col == "rep_id":
+                line_rep = "s.rep_id" if "rep_id" in cols else "NULL"
+                return f"coalesce({line_rep}, t.rep_id)" if "t" in joined_aliases else line_rep
+            if col in _JOINED:
+                sql, needed = _JOINED[col]
+                if not needed <= joined_aliases:
+                    raise ValueError(
+                        f"grouping by {col!r} needs the customers/terminals/products tables: "
+                        "pass a loaded Dataset, not bare sales lines"
+                    )
+                return sql
+            if col.lower() not in cols:
+                raise ValueError(f"cannot group sales by {col!r}: no such column")
+            return f"s.{col}"
+
+        group_exprs = [f"{expr(c)} AS {c}" for c in by]
+        if freq is not None:
+            group_exprs.append(f"{_period_sql(freq)} AS period")
+        group_names = [*by, *(["period"] if freq else [])]
+        cost = "sum(s.cost)" if "cost" in cols else "CAST(NULL AS DOUBLE)"
+        terminal = "s.terminal_id" if "terminal_id" in cols else "NULL"
+        filters = []
+        params: list = []
+        if start is not None:
+            filters.append("s.date >= ?")
+            params.append(pd.Timestamp(start).date())
+        if end is not None:
+            filters.append("s.date <= ?")
+            params.append(pd.Timestamp(end).date())
+        if where:
+            filters.append(f"({where})")
+        sql = f"""
+            SELECT {", ".join(group_exprs) + "," if group_exprs else ""}
+                   sum(s.quantity)::DOUBLE AS quantity,
+                   sum(s.revenue)::DOUBLE AS revenue,
+                   {cost}::DOUBLE AS cost,
+                   (sum(s.revenue) - {cost})::DOUBLE AS gross_margin,
+                   count(*) AS lines,
+                   count(DISTINCT s.date) AS order_days,
+                   count(DISTINCT s.product_id) AS n_products,
+                   count(DISTINCT {terminal}) AS n_terminals,
+                   min(s.date) AS first_date,
+                   max(s.date) AS last_date
+            FROM {name} s {" ".join(joins)}
+            {"WHERE " + " AND ".join(filters) if filters else ""}
+            {"GROUP BY " + ", ".join(str(i + 1) for i in range(len(group_names))) if group_names else ""}
+            {"ORDER BY " + ", ".join(str(i + 1) for i in range(len(group_names))) if group_names else ""}
+        """
+        out = con.execute(sql, params).df()
+    finally:
+        con.close()
+    for col in ("first_date", "last_date"):
+        out[col] = pd.to_datetime(out[col])
+    for col in ("lines", "order_days", "n_products", "n_terminals"):
+        out[col] = out[col].astype("int64")
+    return out
+
+
+def customer_sales(source, *, freq=None, start=None, end=None) -> pd.DataFrame:
+    """Sales per distributor (``customer_id``), optionally per period. See :func:`sales_by`."""
+    return sales_by(source, ["customer_id"], freq=freq, start=start, end=end)
+
+
+def terminal_sales(source, *, freq=None, start=None, end=None) -> pd.DataFrame:
+    """Sales per terminal (lines without a terminal, i.e. sell-in, are left out)."""
+    out = sales_by(source, ["terminal_id"], freq=freq, start=start, end=end)
+    return out[out["terminal_id"].notna()].reset_index(drop=True)
+
+
+def rep_sales(source, *, freq="M", start=None, end=None) -> pd.DataFrame:
+    """Sales credited to each rep per period (line's rep, else the terminal's rep)."""
+    return sales_by(source, ["rep_id"], freq=freq, start=start, end=end)
+
+
+def period_sales(source, *, freq="M", start=None, end=None) -> pd.DataFrame:
+    """Total sales per period."""
+    return sales_by(source, [], freq=freq, start=start, end=end)

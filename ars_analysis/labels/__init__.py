@@ -1,0 +1,75 @@
+"""Report labels in Chinese and English, kept in one place.
+
+Every chart title, axis label, legend entry and table header that a client sees is looked up
+here, so that a report follows its ``lang`` parameter throughout. The texts live in the YAML
+files of this folder, one per business concept (``common.yml``, ``customers.yml``, ...); each
+key maps to ``{zh: ..., en: ...}``. Keys are namespaced by file: ``customers.abc_class``.
+
+Examples
+--------
+>>> from ars_analysis.labels import label
+>>> label("common.revenue", "zh")
+'销售额'
+>>> label("common.revenue", "en")
+'Revenue'
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import yaml
+
+LANGS = ("zh", "en")
+
+
+@cache
+def _all_labels() -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for entry in resources.files(__package__).iterdir():
+        if not entry.name.endswith(".yml"):
+            continue
+        ns = entry.name[: -len(".yml")]
+        data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        for key, texts in data.items():
+            missing = [lang for lang in LANGS if lang not in (texts or {})]
+            if missing:
+                raise ValueError(f"labels/{entry.name}: key {key!r} has no text for {missing}")
+            out[f"{ns}.{key}"] = texts
+    return out
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if it is a supported report language, else raise ``ValueError``."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    return lang
+
+
+def label(key: str, lang: str = "zh", **fmt) -> str:
+    """Text of ``key`` in ``lang``; ``fmt`` fills ``{placeholders}`` in the text.
+
+    Raises ``KeyError`` naming the key when it is unknown, so a missing translation is found by
+    the tests rather than shown to a client.
+    """
+    check_lang(lang)
+    try:
+        text = _all_labels()[key][lang]
+    except KeyError:
+        raise KeyError(f"no label {key!r}; add it to ars_analysis/labels/{key.split('.')[0]}.yml") from None
+    return text.format(**fmt) if fmt else text
+
+
+def labels(keys, lang: str = "zh") -> dict[str, str]:
+    """Map each key's last part to its text: handy to rename DataFrame columns for a report.
+
+    >>> labels(["common.revenue", "common.region"], "en")
+    {'revenue': 'Revenue', 'region': 'Region'}
+    """
+    return {k.split(".", 1)[1]: label(k, lang) for k in keys}
+
+
+def all_keys() -> list[str]:
+    """Every known key (for tests)."""
+    return sorted(_all_labels())
