@@ -1,0 +1,63 @@
+# ars_analysis — set-up, reports, tests and benchmarks.
+# Needs only Python 3.11 and make: every target creates the virtual environment itself
+# from the pinned versions in requirements/lock.txt.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+# The stamp changes whenever the pinned requirements or the package metadata change.
+STAMP  := $(VENV)/.installed
+export PATH := $(abspath $(BIN)):$(PATH)
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help venv report test lint format bench bench-quick lab references clean
+
+help:
+	@echo "make report       set up and render the sample client reports into reports/"
+	@echo "make test         set up and run every test, plus ruff lint and format checks"
+	@echo "make bench        run all benchmarks (full sizes; slow)   make bench-quick: small sizes"
+	@echo "make lab          open JupyterLab with the package and a registered kernel"
+	@echo "make references  regenerate the nbval reference notebooks in tests/notebooks/"
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet pip==26.3
+	$(BIN)/python -m pip install --quiet -r requirements/lock.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+report: $(STAMP)
+	$(BIN)/ars render --jobs 2
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -n 2 --doctest-modules ars_analysis tests
+	$(BIN)/pytest -p no:xdist --nbval tests/notebooks --nbval-sanitize-with tests/notebooks/sanitize.cfg
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py --quick
+
+lab: $(STAMP)
+	$(BIN)/python -m ipykernel install --sys-prefix --name ars_analysis --display-name "Python (ars_analysis)"
+	cd notebooks && ../$(BIN)/jupyter lab
+
+references: $(STAMP)
+	$(BIN)/python tests/notebooks/make_references.py
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache .ruff_cache build *.egg-info
