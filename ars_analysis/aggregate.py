@@ -67,7 +67,9 @@ _JOINED = {
 
 def _period_sql(freq: str) -> str:
     if freq not in FREQS:
-        raise ValueError(f"freq must be one of {sorted(FREQS)} (month, quarter, year), got {freq!r}")
+        raise ValueError(
+            f"freq must be one of {sorted(FREQS)} (month, quarter, year), got {freq!r}"
+        )
     if freq == "M":
         return "strftime(s.date, '%Y-%m')"
     if freq == "Q":
@@ -84,8 +86,10 @@ def _sales_relation(con: duckdb.DuckDBPyConnection, source) -> tuple[str, dict[s
     if isinstance(source, pd.DataFrame):
         con.register("sales_src", source)
         return "sales_src", dims
-    paths = sorted(glob.glob(os.fspath(source))) if not Path(source).is_dir() else sorted(
-        str(p) for p in Path(source).glob("sales*") if p.suffix in {".csv", ".parquet"}
+    paths = (
+        sorted(glob.glob(os.fspath(source)))
+        if not Path(source).is_dir()
+        else sorted(str(p) for p in Path(source).glob("sales*") if p.suffix in {".csv", ".parquet"})
     )
     if not paths:
         raise FileNotFoundError(f"no sales file matches {source}")

@@ -28,7 +28,9 @@ MAPPING_COLUMNS = ["table", "file", "source_column", "column", "how"]  # how: ex
 
 def empty_quality() -> pd.DataFrame:
     """An empty data-quality table with the right columns."""
-    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "n_rows" else "object") for c in QUALITY_COLUMNS})
+    return pd.DataFrame(
+        {c: pd.Series(dtype="int64" if c == "n_rows" else "object") for c in QUALITY_COLUMNS}
+    )
 
 
 @dataclass
@@ -146,6 +148,9 @@ def subset(dataset: Dataset, *, region=None, start=None, end=None) -> Dataset:
             tables["targets"] = t[_between(month, first, end)]
     tables = {k: v.reset_index(drop=True) for k, v in tables.items()}
     return Dataset(
-        tables, quality=dataset.quality, mapping=dataset.mapping, source=dataset.source,
+        tables,
+        quality=dataset.quality,
+        mapping=dataset.mapping,
+        source=dataset.source,
         files=dataset.files,
     )

@@ -49,9 +49,12 @@ def report_intro(title: str, dataset: Dataset, params: dict, lang: str = "zh"):
     if q is not None and len(q):
         counts = q.groupby("severity")["n_rows"].agg(["count", "sum"])
         lines.append("")
-        lines.append(f"**{label('common.data_quality', lang)}**: " + "; ".join(
-            f"{sev}: {int(r['count'])} ({int(r['sum'])} rows)" for sev, r in counts.iterrows()
-        ))
+        lines.append(
+            f"**{label('common.data_quality', lang)}**: "
+            + "; ".join(
+                f"{sev}: {int(r['count'])} ({int(r['sum'])} rows)" for sev, r in counts.iterrows()
+            )
+        )
     return Markdown("\n".join(lines))
 
 

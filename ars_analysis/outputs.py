@@ -50,7 +50,7 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
 
 def _sheet_name(name: str, used: set[str]) -> str:
     # Excel forbids []:*?/\ in sheet names and limits them to 31 characters.
-    clean = "".join("_" if ch in '[]:*?/\\' else ch for ch in str(name))[:31] or "Sheet"
+    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in str(name))[:31] or "Sheet"
     candidate, i = clean, 1
     while candidate.lower() in used:
         suffix = f"_{i}"
@@ -72,5 +72,9 @@ def write_excel(path: str | os.PathLike, tables: dict[str, pd.DataFrame]) -> Pat
                 # Excel cannot store timezone-aware datetimes.
                 for col in frame.select_dtypes(include=["datetimetz"]).columns:
                     frame[col] = frame[col].dt.tz_localize(None)
-                frame.to_excel(xw, sheet_name=_sheet_name(name, used), index=not isinstance(frame.index, pd.RangeIndex))
+                frame.to_excel(
+                    xw,
+                    sheet_name=_sheet_name(name, used),
+                    index=not isinstance(frame.index, pd.RangeIndex),
+                )
     return Path(path)

@@ -57,7 +57,9 @@ def label(key: str, lang: str = "zh", **fmt) -> str:
     try:
         text = _all_labels()[key][lang]
     except KeyError:
-        raise KeyError(f"no label {key!r}; add it to ars_analysis/labels/{key.split('.')[0]}.yml") from None
+        raise KeyError(
+            f"no label {key!r}; add it to ars_analysis/labels/{key.split('.')[0]}.yml"
+        ) from None
     return text.format(**fmt) if fmt else text
 
 
