@@ -128,6 +128,7 @@ TERMINALS = Table(
     ),
     key=("terminal_id",),
     references={"customer_id": ("customers", "customer_id"), "rep_id": ("reps", "rep_id")},
+    required=False,  # an order-lines export may have no terminal master; terminal analyses need it
     aliases=("终端", "门店", "stores", "outlets", "terminal"),
 )
 
@@ -147,8 +148,8 @@ PRODUCTS = Table(
 SALES = Table(
     "sales",
     "Sales lines: one per date x customer x terminal x product. An empty terminal is sell-in to "
-    "the distributor. Negative quantity/revenue are returns, allowed only when the line is "
-    "flagged as a return by a negative quantity AND negative revenue (same sign).",
+    "the distributor. A line with negative quantity and/or revenue and neither positive is a "
+    "return (kept, counted as a warning); mixed signs are an error.",
     (
         C("date", "date", True, "Invoice / order date", ("日期", "销售日期", "订单日期", "开票日期", "单据日期", "date", "order date", "invoice date"), nullable=False),
         C("customer_id", "id", True, "Distributor (customers.customer_id)", ("客户编码", "客户代码", "经销商编码", "经销商代码", "客户ID", "customer id", "customerid", "distributor id"), nullable=False),

@@ -86,7 +86,8 @@ class Dataset:
         return f"Dataset({sizes}; {len(self.quality)} quality notes)"
 
 
-def _between(dates: pd.Series, start, end) -> pd.Series:
+def between(dates: pd.Series, start, end) -> pd.Series:
+    """Boolean mask of `start <= dates <= end` (whole end day included; None = open)."""
     keep = pd.Series(True, index=dates.index)
     if start is not None:
         keep &= dates >= pd.Timestamp(start)
@@ -136,16 +137,16 @@ def subset(dataset: Dataset, *, region=None, start=None, end=None) -> Dataset:
             tables["receivables"] = r[r["customer_id"].isin(tables["customers"]["customer_id"])]
     if start is not None or end is not None:
         if "sales" in tables:
-            tables["sales"] = tables["sales"][_between(tables["sales"]["date"], start, end)]
+            tables["sales"] = tables["sales"][between(tables["sales"]["date"], start, end)]
         if "visits" in tables:
             v = tables["visits"]
             when = v["planned_date"].fillna(v["check_in"]) if "check_in" in v else v["planned_date"]
-            tables["visits"] = v[_between(when, start, end)]
+            tables["visits"] = v[between(when, start, end)]
         if "targets" in tables:
             t = tables["targets"]
             month = pd.to_datetime(t["period"].astype(str) + "-01")
             first = None if start is None else pd.Timestamp(start).to_period("M").to_timestamp()
-            tables["targets"] = t[_between(month, first, end)]
+            tables["targets"] = t[between(month, first, end)]
     tables = {k: v.reset_index(drop=True) for k, v in tables.items()}
     return Dataset(
         tables,
