@@ -1,0 +1,235 @@
+"""Tests of ars_analysis.aggregate against an independent plain-pandas groupby."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ars_analysis.aggregate import (
+    MEASURES,
+    customer_sales,
+    period_sales,
+    rep_sales,
+    sales_by,
+    terminal_sales,
+)
+from ars_analysis.dataset import Dataset
+from ars_analysis.synth import generate_dataset, write_dataset
+
+
+@pytest.fixture(scope="module")
+def tables():
+    t = generate_dataset(
+        seed=21,
+        n_customers=30,
+        n_terminals=400,
+        n_products=15,
+        n_reps=24,
+        months=14,
+        visit_months=1,
+    )
+    sales = t["sales"].copy()
+    # some lines without a rep: they fall back to the terminal's rep
+    sales.loc[sales.index[::7], "rep_id"] = None
+    t["sales"] = sales
+    return t
+
+
+@pytest.fixture(scope="module")
+def dataset(tables):
+    return Dataset(tables=dict(tables))
+
+
+def _period(dates: pd.Series, freq: str) -> pd.Series:
+    if freq == "M":
+        return dates.dt.strftime("%Y-%m")
+    if freq == "Q":
+        return dates.dt.year.astype(str) + "Q" + dates.dt.quarter.astype(str)
+    return dates.dt.year.astype(str)
+
+
+def reference(sales: pd.DataFrame, by: list[str], freq=None, start=None, end=None) -> pd.DataFrame:
+    """Plain pandas version of sales_by (independent of DuckDB)."""
+    s = sales.copy()
+    if start is not None:
+        s = s[s["date"] >= pd.Timestamp(start)]
+    if end is not None:
+        s = s[s["date"] <= pd.Timestamp(end)]
+    keys = list(by)
+    if freq:
+        s["period"] = _period(s["date"], freq)
+        keys.append("period")
+    s["_one"] = 1
+    g = s.groupby(keys, dropna=False, sort=True) if keys else s.groupby(lambda _: 0)
+    out = pd.DataFrame(
+        {
+            "quantity": g["quantity"].sum().astype(float),
+            "revenue": g["revenue"].sum().astype(float),
+            "cost": g["cost"].sum().astype(float),
+            "lines": g["_one"].sum(),
+            "order_days": g["date"].nunique(),
+            "n_products": g["product_id"].nunique(),
+            "n_terminals": g["terminal_id"].nunique(),
+            "first_date": g["date"].min(),
+            "last_date": g["date"].max(),
+        }
+    )
+    out["gross_margin"] = out["revenue"] - out["cost"]
+    out = out.reset_index(drop=not keys)
+    return out[[*keys, *MEASURES]]
+
+
+def joined(tables) -> pd.DataFrame:
+    """Sales lines with the attributes sales_by can join, built with pandas merges."""
+    t = tables["terminals"][["terminal_id", "region", "terminal_type", "rep_id"]].rename(
+        columns={"region": "terminal_region", "rep_id": "terminal_rep"}
+    )
+    c = tables["customers"][["customer_id", "region", "territory"]].rename(
+        columns={"region": "customer_region"}
+    )
+    p = tables["products"][["product_id", "category"]]
+    s = (
+        tables["sales"]
+        .merge(t, on="terminal_id", how="left")
+        .merge(c, on="customer_id", how="left")
+    )
+    s = s.merge(p, on="product_id", how="left")
+    s["region"] = s["terminal_region"].fillna(s["customer_region"])
+    s["rep_id"] = s["rep_id"].fillna(s["terminal_rep"])
+    return s
+
+
+def assert_same(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    assert list(got.columns) == list(want.columns)
+    assert len(got) == len(want)
+    keys = [c for c in got.columns if c not in MEASURES]
+    if keys:
+        got = got.sort_values(keys).reset_index(drop=True)
+        want = want.sort_values(keys).reset_index(drop=True)
+        for k in keys:
+            assert (
+                got[k].astype(object).where(got[k].notna(), None).tolist()
+                == want[k].astype(object).where(want[k].notna(), None).tolist()
+            ), k
+    for col in ("quantity", "revenue", "cost", "gross_margin"):
+        np.testing.assert_allclose(
+            got[col].to_numpy(float), want[col].to_numpy(float), rtol=1e-9, atol=1e-6, err_msg=col
+        )
+    for col in ("lines", "order_days", "n_products", "n_terminals"):
+        assert (got[col].to_numpy() == want[col].to_numpy()).all(), col
+    for col in ("first_date", "last_date"):
+        assert (
+            pd.to_datetime(got[col]).to_numpy() == pd.to_datetime(want[col]).to_numpy()
+        ).all(), col
+
+
+@pytest.mark.parametrize("freq", [None, "M", "Q", "Y"])
+@pytest.mark.parametrize(
+    "by", [["customer_id"], ["customer_id", "product_id"], ["terminal_id"], []]
+)
+def test_sales_by_matches_pandas_on_dataframe(tables, by, freq):
+    sales = tables["sales"]
+    assert_same(sales_by(sales, by, freq=freq), reference(sales, by, freq))
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [("2024-03-01", None), (None, "2024-06-30"), ("2024-02-15", "2024-11-10")]
+)
+def test_start_end_filters(tables, start, end):
+    sales = tables["sales"]
+    got = sales_by(sales, ["customer_id"], freq="M", start=start, end=end)
+    assert_same(got, reference(sales, ["customer_id"], "M", start, end))
+    if start:
+        assert got["first_date"].min() >= pd.Timestamp(start)
+    if end:
+        assert got["last_date"].max() <= pd.Timestamp(end)
+
+
+@pytest.mark.parametrize(
+    "by",
+    [
+        ["region"],
+        ["customer_region", "territory"],
+        ["terminal_region"],
+        ["terminal_type"],
+        ["category"],
+        ["rep_id"],
+        ["region", "category"],
+    ],
+)
+def test_dataset_source_with_joined_columns(tables, dataset, by):
+    assert_same(sales_by(dataset, by, freq="Q"), reference(joined(tables), by, "Q"))
+
+
+def test_rep_falls_back_to_terminal_rep(tables, dataset):
+    missing = tables["sales"]["rep_id"].isna()
+    assert missing.any() and tables["sales"].loc[missing, "terminal_id"].notna().any()
+    got = rep_sales(dataset, freq="M")
+    assert_same(got, reference(joined(tables), ["rep_id"], "M"))
+    # bare sales lines cannot fall back: the lines without a rep form their own group
+    bare = sales_by(tables["sales"], ["rep_id"])
+    assert bare["rep_id"].isna().sum() == 1
+    assert bare.loc[bare["rep_id"].isna(), "lines"].item() == missing.sum()
+
+
+def test_convenience_functions(tables, dataset):
+    sales = tables["sales"]
+    assert_same(customer_sales(dataset), reference(sales, ["customer_id"]))
+    want = reference(sales, ["terminal_id"], "Y")
+    assert_same(terminal_sales(sales, freq="Y"), want[want["terminal_id"].notna()])
+    assert_same(period_sales(sales, freq="Q"), reference(sales, [], "Q"))
+    total = period_sales(sales, freq="Y")["revenue"].sum()
+    assert total == pytest.approx(sales["revenue"].sum())
+
+
+def test_csv_and_parquet_path_sources(tables, tmp_path):
+    sales = tables["sales"]
+    write_dataset({"sales": sales}, tmp_path / "csv")
+    want = reference(sales, ["customer_id", "terminal_id"], "M")
+    assert_same(
+        sales_by(tmp_path / "csv" / "sales.csv", ["customer_id", "terminal_id"], freq="M"), want
+    )
+    assert_same(sales_by(tmp_path / "csv", ["customer_id", "terminal_id"], freq="M"), want)
+    # split over several Parquet files, read through a glob
+    (tmp_path / "pq").mkdir()
+    half = len(sales) // 2
+    sales.iloc[:half].to_parquet(tmp_path / "pq" / "sales_1.parquet")
+    sales.iloc[half:].to_parquet(tmp_path / "pq" / "sales_2.parquet")
+    assert_same(
+        sales_by(
+            str(tmp_path / "pq" / "sales_*.parquet"), ["customer_id", "terminal_id"], freq="M"
+        ),
+        want,
+    )
+
+
+def test_no_cost_column_gives_nan_cost(tables):
+    sales = tables["sales"].drop(columns="cost")
+    got = sales_by(sales, ["customer_id"])
+    assert got["cost"].isna().all() and got["gross_margin"].isna().all()
+    assert got["revenue"].sum() == pytest.approx(tables["sales"]["revenue"].sum())
+
+
+def test_empty_result_keeps_columns(tables):
+    got = sales_by(tables["sales"], ["customer_id"], freq="M", start="2030-01-01")
+    assert got.empty
+    assert list(got.columns) == ["customer_id", "period", *MEASURES]
+
+
+def test_input_not_mutated(tables):
+    sales = tables["sales"]
+    before = sales.copy()
+    sales_by(sales, ["customer_id"], freq="M")
+    pd.testing.assert_frame_equal(sales, before)
+
+
+def test_bad_arguments(tables):
+    with pytest.raises(ValueError, match="no such column"):
+        sales_by(tables["sales"], ["colour"])
+    with pytest.raises(ValueError, match="Dataset"):
+        sales_by(tables["sales"], ["region"])
+    with pytest.raises(ValueError, match="freq"):
+        sales_by(tables["sales"], ["customer_id"], freq="W")
+    with pytest.raises(FileNotFoundError):
+        sales_by("/nonexistent/folder/sales_*.csv")
