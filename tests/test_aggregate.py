@@ -8,6 +8,7 @@ import pytest
 
 from ars_analysis.aggregate import (
     MEASURES,
+    SalesLines,
     customer_sales,
     period_sales,
     rep_sales,
@@ -233,3 +234,22 @@ def test_bad_arguments(tables):
         sales_by(tables["sales"], ["customer_id"], freq="W")
     with pytest.raises(FileNotFoundError):
         sales_by("/nonexistent/folder/sales_*.csv")
+
+
+def test_sales_lines_parse_once_and_serve_many_aggregations(tables, dataset, tmp_path):
+    sales = tables["sales"]
+    write_dataset({"sales": sales}, tmp_path / "csv")
+    with SalesLines(tmp_path / "csv" / "sales.csv") as held:
+        assert len(held) == len(sales)
+        assert_same(sales_by(held, ["customer_id"]), reference(sales, ["customer_id"]))
+        assert_same(
+            sales_by(held, ["customer_id"], freq="M", start="2024-03-01"),
+            reference(sales, ["customer_id"], "M", start="2024-03-01"),
+        )
+    # a held Dataset keeps its dimension tables for joined groupings
+    with SalesLines(dataset) as held:
+        assert_same(
+            sales_by(held, ["region", "category"]), sales_by(dataset, ["region", "category"])
+        )
+    with pytest.raises(FileNotFoundError):
+        SalesLines(tmp_path / "nothing_here_*.csv")
