@@ -1,0 +1,40 @@
+"""Incentive scenarios: plan model, payout engine, backtest on history and Monte Carlo.
+
+A plan is a YAML file (see :mod:`ars_analysis.incentives.plan` for every key and
+``ars_analysis/config/plans/`` for commented examples). :func:`payout` computes what each rep
+earns month by month; :func:`backtest` replays history under several plans; :func:`simulate`
+runs thousands of sales scenarios through each plan; :func:`sensitivity` moves one plan
+parameter at a time (tornado).
+
+Examples
+--------
+>>> from ars_analysis.incentives import Plan, shipped_plans
+>>> [Plan.from_yaml(p).name for p in shipped_plans()][:1]
+['现行方案 Current plan']
+"""
+
+from ars_analysis.incentives.backtest import BacktestResult, backtest, payout_curve
+from ars_analysis.incentives.engine import payout, round_cents
+from ars_analysis.incentives.plan import SENSITIVITY_PARAMETERS, Plan, PlanError, shipped_plans
+from ars_analysis.incentives.simulate import (
+    AttainmentModel,
+    SimulationResult,
+    sensitivity,
+    simulate,
+)
+
+__all__ = [
+    "Plan",
+    "PlanError",
+    "SENSITIVITY_PARAMETERS",
+    "shipped_plans",
+    "payout",
+    "round_cents",
+    "payout_curve",
+    "backtest",
+    "BacktestResult",
+    "AttainmentModel",
+    "simulate",
+    "SimulationResult",
+    "sensitivity",
+]

@@ -1,0 +1,926 @@
+"""Payout engine: what each rep earns under a plan, month by month, component by component.
+
+Two engines compute the same numbers:
+
+* the **exact** (reference) engine loops over reps and months in plain Python with
+  :class:`decimal.Decimal` arithmetic: every input number is taken at its shortest decimal
+  representation (``Decimal(repr(x))``), so rates and amounts are exact;
+* the **vector** engine works on NumPy ``float64`` arrays shaped (scenarios, reps, months) and is
+  what the Monte Carlo simulation runs.
+
+Rounding rule (both engines): each payout line - one component of one rep in one month - is
+computed unrounded and rounded **half-up to cents once**, at the end of its own calculation.
+Caps, gates, the draw and the totals then work on those rounded cents, so ``incentive`` is exactly
+the sum of its lines. For a ``cumulative`` commission the unrounded year-to-date earnings are
+rounded and the month's line is the difference of two rounded YTD amounts. The vector engine rounds
+``|x| * 100 + 0.5`` down with a guard of 1e-6 cent against binary representation error (e.g.
+``1.005`` is stored as 1.00499999...); the tests check that it agrees with the exact engine to
+the cent.
+
+Order of work for a commission line: measure and attainment -> threshold -> rate table -> round
+-> gate -> ``cap_period`` -> ``cap_year`` (year-to-date paid is clipped at the cap). A negative
+measure (returns above sales) pays nothing. The bonus, honours and team bonuses are paid in the
+rep's last month with a target in each window; the draw comes last, on the month's incentive.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+
+import numpy as np
+import pandas as pd
+
+from ars_analysis.incentives.plan import Commission, Plan
+
+CENT = Decimal("0.01")
+_GUARD = 1e-6
+
+
+# ----------------------------------------------------------------------------------- the grid
+
+
+def _window(period: str, frequency: str) -> str:
+    if frequency == "month":
+        return period
+    if frequency == "quarter":
+        return f"{period[:4]}Q{(int(period[5:7]) - 1) // 3 + 1}"
+    return period[:4]
+
+
+@dataclass
+class Grid:
+    """Reps x months arrays that both engines read (built by :func:`build_grid`)."""
+
+    reps: list[str]
+    periods: list[str]
+    region: np.ndarray  # (R,) region name of each rep
+    target: np.ndarray  # (R, T)
+    mask: np.ndarray  # (R, T) the rep has a target that month (is on the plan)
+    revenue: np.ndarray  # (R, T)
+    measures: dict = field(default_factory=dict)  # (measure, categories) -> (R, T)
+    kpis: dict = field(default_factory=dict)  # column -> (R, T), NaN = missing
+    transactions: dict = field(default_factory=dict)  # commission name -> (r, t, value) arrays
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.target.shape
+
+
+def _measure_key(c: Commission):
+    return (c.measure, c.categories)
+
+
+def build_grid(plans, sales: pd.DataFrame, targets: pd.DataFrame, *, reps=None, kpis=None) -> Grid:
+    """Lay sales, targets, regions and KPIs on a reps x months grid for the plans given.
+
+    The grid is the set of (rep, month) rows of ``targets``: a rep is on the plan in a month when
+    it has a target. Sales of other rep-months are left out (with a warning).
+    """
+    plans = [plans] if isinstance(plans, Plan) else list(plans)
+    for col in ("rep_id", "period", "target_revenue"):
+        if col not in targets:
+            raise ValueError(
+                f"targets: missing column {col!r} (expected rep_id, period, target_revenue)"
+            )
+    if "revenue" not in sales and "attainment" in sales:  # attainment given: revenue = a x target
+        tt = targets[["rep_id", "period", "target_revenue"]].astype({"rep_id": str, "period": str})
+        tt = tt.groupby(["rep_id", "period"], as_index=False)["target_revenue"].sum()
+        sales = sales.astype({"rep_id": str, "period": str}).merge(
+            tt, on=["rep_id", "period"], how="left"
+        )
+        sales["revenue"] = sales["attainment"] * sales["target_revenue"].fillna(0.0)
+    for col in ("rep_id", "period", "revenue"):
+        if col not in sales:
+            raise ValueError(f"sales: missing column {col!r} (expected rep_id, period, revenue)")
+    t = targets[["rep_id", "period", "target_revenue"]].copy()
+    t["rep_id"] = t["rep_id"].astype(str)
+    t["period"] = t["period"].astype(str)
+    bad = ~t["period"].str.fullmatch(r"\d{4}-\d{2}")
+    if bad.any():
+        raise ValueError(f"targets.period: expected YYYY-MM, got {t.loc[bad, 'period'].iloc[0]!r}")
+    if t["target_revenue"].isna().any() or (t["target_revenue"] < 0).any():
+        rows = t.index[t["target_revenue"].isna() | (t["target_revenue"] < 0)].tolist()[:5]
+        raise ValueError(f"targets.target_revenue: expected numbers >= 0, rows {rows}")
+    t = t.groupby(["rep_id", "period"], as_index=False)["target_revenue"].sum()
+    rep_list = sorted(t["rep_id"].unique())
+    periods = sorted(t["period"].unique())
+    ri = {r: i for i, r in enumerate(rep_list)}
+    ti = {p: i for i, p in enumerate(periods)}
+    R, T = len(rep_list), len(periods)
+    target = np.zeros((R, T))
+    mask = np.zeros((R, T), bool)
+    rr, tt = t["rep_id"].map(ri).to_numpy(), t["period"].map(ti).to_numpy()
+    target[rr, tt] = t["target_revenue"].to_numpy(float)
+    mask[rr, tt] = True
+
+    s = sales.copy()
+    s["rep_id"] = s["rep_id"].astype(str)
+    s["period"] = s["period"].astype(str)
+    r_idx = s["rep_id"].map(ri)
+    t_idx = s["period"].map(ti)
+    on = r_idx.notna() & t_idx.notna()
+    on[on] = mask[r_idx[on].astype(int), t_idx[on].astype(int)]
+    if (~on).any() and s.loc[~on, "revenue"].abs().sum() > 0:
+        warnings.warn(
+            f"sales: {int((~on).sum())} rows of rep-months without a target were left out "
+            "of the payout",
+            stacklevel=3,
+        )
+    s = s[on]
+    sr, st = r_idx[on].astype(int).to_numpy(), t_idx[on].astype(int).to_numpy()
+
+    def pivot(values: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
+        out = np.zeros((R, T))
+        if keep is None:
+            np.add.at(out, (sr, st), values)
+        else:
+            np.add.at(out, (sr[keep], st[keep]), values[keep])
+        return out
+
+    revenue = pivot(s["revenue"].to_numpy(float))
+    measures, transactions = {}, {}
+    for plan in plans:
+        for c in plan.commissions:
+            if c.measure not in s:
+                raise ValueError(
+                    f"sales: plan {plan.name!r} commission {c.name!r} needs column {c.measure!r}"
+                )
+            keep = None
+            if c.categories is not None:
+                if "category" not in s:
+                    raise ValueError(
+                        f"sales: plan {plan.name!r} commission {c.name!r} is by category: "
+                        "the sales table needs a 'category' column (sales_by(ds, ['rep_id', "
+                        "'category'], freq='M'))"
+                    )
+                keep = s["category"].isin(c.categories).to_numpy()
+            vals = s[c.measure].to_numpy(float)
+            if np.isnan(vals).any():
+                raise ValueError(f"sales.{c.measure}: empty values (commission {c.name!r})")
+            measures[_measure_key(c)] = pivot(vals, keep)
+            if c.application == "per_transaction":
+                k = np.ones(len(s), bool) if keep is None else keep
+                transactions[(plan.name, c.name)] = (sr[k], st[k], vals[k])
+
+    if reps is not None:
+        if "rep_id" not in reps or "region" not in reps:
+            raise ValueError("reps: expected columns rep_id and region")
+        reg = dict(zip(reps["rep_id"].astype(str), reps["region"].astype(str), strict=False))
+        region = np.array([reg.get(r, "(unknown)") for r in rep_list], dtype=object)
+    else:
+        region = np.array(["(all)"] * R, dtype=object)
+
+    kpi_arrays = {}
+    needed = list(dict.fromkeys(c for p in plans for c in p.kpi_columns))
+    if needed:
+        if kpis is None:
+            raise ValueError(
+                f"kpis: the plan(s) read the KPI columns {needed}; pass a KPI table with "
+                "rep_id (optionally period) and these columns"
+            )
+        if "rep_id" not in kpis:
+            raise ValueError("kpis: missing column 'rep_id'")
+        missing = [c for c in needed if c not in kpis]
+        if missing:
+            raise ValueError(f"kpis: missing KPI columns {missing} read by the plan(s)")
+        k = kpis.copy()
+        k["rep_id"] = k["rep_id"].astype(str)
+        kr = k["rep_id"].map(ri)
+        for col in needed:
+            arr = np.full((R, T), np.nan)
+            if "period" in k:
+                kt = k["period"].astype(str).map(ti)
+                ok = kr.notna() & kt.notna() & k[col].notna()
+                arr[kr[ok].astype(int).to_numpy(), kt[ok].astype(int).to_numpy()] = k.loc[ok, col]
+            else:
+                ok = kr.notna() & k[col].notna()
+                arr[kr[ok].astype(int).to_numpy(), :] = k.loc[ok, col].to_numpy(float)[:, None]
+            kpi_arrays[col] = arr
+    return Grid(
+        rep_list, periods, region, target, mask, revenue, measures, kpi_arrays, transactions
+    )
+
+
+def _windows(periods: list[str], frequency: str) -> list[list[int]]:
+    out: dict[str, list[int]] = {}
+    for i, p in enumerate(periods):
+        out.setdefault(_window(p, frequency), []).append(i)
+    return list(out.values())
+
+
+def _years(periods: list[str]) -> list[list[int]]:
+    return _windows(periods, "year")
+
+
+def _gate_targets(plan: Plan, group: str, name: str | None = None) -> list:
+    return [g for g in plan.gates if group in g.applies_to or (name and name in g.applies_to)]
+
+
+# ------------------------------------------------------------------------- exact engine
+
+
+def _D(x) -> Decimal:
+    return Decimal(repr(float(x)))
+
+
+def _round_d(x: Decimal) -> Decimal:
+    return x.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _tier_d(c: Commission, measure: Decimal, att: Decimal, scale: Decimal) -> Decimal:
+    """Unrounded commission of one measure at one attainment (Decimal)."""
+    if measure <= 0:
+        return Decimal(0)
+    x = measure if c.basis == "amount" else att
+    starts = [_D(t.start) for t in c.tiers]
+    rates = [_D(t.rate) for t in c.tiers]
+    if c.mode == "marginal":
+        total = Decimal(0)
+        for i, (lo, rate) in enumerate(zip(starts, rates, strict=True)):
+            hi = starts[i + 1] if i + 1 < len(starts) else None
+            top = x if hi is None else min(x, hi)
+            if top > lo:
+                total += rate * (top - lo)
+        return total if c.basis == "amount" else total * scale
+    k = max(i for i, lo in enumerate(starts) if x >= lo)
+    rate = rates[k]
+    if c.mode == "interpolated" and k + 1 < len(starts):
+        rate = rates[k] + (rates[k + 1] - rates[k]) * (x - starts[k]) / (starts[k + 1] - starts[k])
+    return measure * rate
+
+
+def _scale_d(c: Commission, measure: Decimal, rev: Decimal, target: Decimal) -> Decimal:
+    # measure units per unit of attainment: target for whole revenue, else measure / attainment
+    if c.measure == "revenue" and c.categories is None:
+        return target
+    return measure * target / rev if rev > 0 else Decimal(0)
+
+
+def _interp_d(x: Decimal, xs: list[Decimal], ys: list[Decimal]) -> Decimal:
+    if x <= xs[0]:
+        return ys[0]
+    if x >= xs[-1]:
+        return ys[-1]
+    for i in range(len(xs) - 1):
+        if xs[i] <= x <= xs[i + 1]:
+            return ys[i] + (ys[i + 1] - ys[i]) * (x - xs[i]) / (xs[i + 1] - xs[i])
+    raise AssertionError("unreachable")
+
+
+def _apply_caps_d(lines: list, mask_r, years, cap_period, cap_year) -> list:
+    if cap_period is not None:
+        cp = _D(cap_period)
+        lines = [min(v, cp) for v in lines]
+    if cap_year is not None:
+        cy = _D(cap_year)
+        for yr in years:
+            cum_prev, capped_prev = Decimal(0), Decimal(0)
+            for t in yr:
+                cum_prev += lines[t]
+                capped = min(cum_prev, cy)
+                lines[t] = capped - capped_prev
+                capped_prev = capped
+    return lines
+
+
+def reference_payout(plan: Plan, g: Grid, *, exact: bool = True) -> dict[str, np.ndarray]:
+    """Per-rep Python loop (Decimal when ``exact``, float otherwise): component -> (R, T) array.
+
+    This is the reference implementation of the plan semantics (and the benchmark baseline).
+    """
+    if exact:
+        num, rnd, zero = _D, _round_d, Decimal(0)
+    else:
+
+        def num(x):
+            return float(x)
+
+        def rnd(x):
+            s = -1.0 if x < 0 else 1.0
+            return s * math.floor(abs(x) * 100 + 0.5 + _GUARD) / 100
+
+        zero = 0.0
+    R, T = g.shape
+    years = _years(g.periods)
+    out: dict[str, np.ndarray] = {}
+    rev = [[num(g.revenue[r, t]) for t in range(T)] for r in range(R)]
+    tgt = [[num(g.target[r, t]) for t in range(T)] for r in range(R)]
+
+    def att_of(rv, tg):
+        return rv / tg if tg > 0 else zero
+
+    def gate_ok(r, t, gates):
+        for gt in gates:
+            v = g.kpis[gt.kpi][r, t]
+            if np.isnan(v) or num(v) < num(gt.min):
+                return False
+        return True
+
+    tier = _tier_d if exact else _tier_f_scalar
+    for c in plan.commissions:
+        arr = np.empty((R, T), dtype=object)
+        gates = _gate_targets(plan, "commissions", c.name)
+        meas = g.measures[_measure_key(c)]
+        tx = {}
+        if c.application == "per_transaction":
+            for rr_, tt_, v in zip(*g.transactions[(plan.name, c.name)], strict=True):
+                tx.setdefault((int(rr_), int(tt_)), []).append(num(v))
+        for r in range(R):
+            lines = [zero] * T
+            for yr in years:
+                cum_m, cum_r, cum_t, prev = zero, zero, zero, zero
+                for t in yr:
+                    m = num(meas[r, t])
+                    a = att_of(rev[r][t], tgt[r][t])
+                    if c.application == "per_period":
+                        ok = c.threshold is None or a >= num(c.threshold)
+                        scale = (_scale_d if exact else _scale_f_scalar)(c, m, rev[r][t], tgt[r][t])
+                        lines[t] = rnd(tier(c, m, a, scale)) if ok else zero
+                    elif c.application == "per_transaction":
+                        ok = c.threshold is None or a >= num(c.threshold)
+                        total = zero
+                        if ok:
+                            for v in tx.get((r, t), []):
+                                total += tier(c, v, a, zero)
+                        lines[t] = rnd(total)
+                    else:  # cumulative
+                        cum_m += m
+                        cum_r += rev[r][t]
+                        cum_t += tgt[r][t]
+                        ya = att_of(cum_r, cum_t)
+                        ok = c.threshold is None or ya >= num(c.threshold)
+                        scale = (_scale_d if exact else _scale_f_scalar)(c, cum_m, cum_r, cum_t)
+                        e = rnd(tier(c, cum_m, ya, scale)) if ok else zero
+                        lines[t] = e - prev
+                        prev = e
+            for t in range(T):
+                if not g.mask[r, t] or not gate_ok(r, t, gates):
+                    lines[t] = zero
+            if exact:
+                lines = _apply_caps_d(lines, None, years, c.cap_period, c.cap_year)
+            else:
+                lines = _apply_caps_f(lines, years, c.cap_period, c.cap_year, rnd)
+            arr[r, :] = lines
+        out[c.name] = arr
+
+    def last_masked(r, idx):
+        ts = [t for t in idx if g.mask[r, t]]
+        return ts[-1] if ts else None
+
+    # bonus
+    arr = np.full((R, T), zero, dtype=object)
+    if plan.bonus is not None:
+        b = plan.bonus
+        xs = [num(p.attainment) for p in b.points]
+        ys = [num(p.payout) for p in b.points]
+        gates = _gate_targets(plan, "bonus")
+        for r in range(R):
+            for w in _windows(g.periods, b.frequency):
+                pt = last_masked(r, w)
+                if pt is None:
+                    continue
+                a = att_of(sum((rev[r][t] for t in w), zero), sum((tgt[r][t] for t in w), zero))
+                f = (
+                    zero
+                    if a < xs[0]
+                    else (_interp_d(a, xs, ys) if exact else float(np.interp(a, xs, ys)))
+                )
+                if gate_ok(r, pt, gates):
+                    arr[r, pt] = rnd(num(b.amount) * f)
+    out["bonus"] = arr
+    # scorecard
+    arr = np.full((R, T), zero, dtype=object)
+    if plan.scorecard is not None:
+        sc = plan.scorecard
+        gates = _gate_targets(plan, "scorecard")
+        for r in range(R):
+            for t in range(T):
+                if not g.mask[r, t] or not gate_ok(r, t, gates):
+                    continue
+                score = zero
+                for k in sc.kpis:
+                    v = g.kpis[k.column][r, t]
+                    if np.isnan(v):
+                        continue
+                    xs = [num(p[0]) for p in k.points]
+                    ys = [num(p[1]) for p in k.points]
+                    s = _interp_d(num(v), xs, ys) if exact else float(np.interp(v, xs, ys))
+                    score += num(k.weight) * s
+                arr[r, t] = rnd(num(sc.amount) * score)
+    out["scorecard"] = arr
+    # honours
+    for h in plan.honours:
+        arr = np.full((R, T), zero, dtype=object)
+        gates = _gate_targets(plan, "honours", h.name)
+        groups = {}
+        for r in range(R):
+            groups.setdefault("all" if h.within == "all" else g.region[r], []).append(r)
+        for w in _windows(g.periods, h.frequency):
+            for members in groups.values():
+                vals = {}
+                on = []
+                for r in members:
+                    tg = sum((tgt[r][t] for t in w), zero)
+                    if last_masked(r, w) is None:
+                        continue
+                    on.append(r)
+                    rv = sum((rev[r][t] for t in w), zero)
+                    a = att_of(rv, tg)
+                    if h.min_attainment is not None and a < num(h.min_attainment):
+                        continue
+                    vals[r] = a if h.rank_by == "attainment" else rv
+                if h.top_n is not None:
+                    n = h.top_n
+                else:
+                    n = int((_D(h.top_share) * len(on)).to_integral_value(ROUND_CEILING))
+                for r, v in vals.items():
+                    rank = 1 + sum(1 for v2 in vals.values() if v2 > v)
+                    pt = last_masked(r, w)
+                    if rank <= n and gate_ok(r, pt, gates):
+                        arr[r, pt] = rnd(num(h.amount))
+        out[h.name] = arr
+    # team bonuses
+    for tb in plan.team_bonuses:
+        arr = np.full((R, T), zero, dtype=object)
+        gates = _gate_targets(plan, "team_bonuses", tb.name)
+        groups = {}
+        for r in range(R):
+            groups.setdefault(g.region[r], []).append(r)
+        for w in _windows(g.periods, tb.frequency):
+            for members in groups.values():
+                rv = sum((rev[r][t] for r in members for t in w), zero)
+                tg = sum((tgt[r][t] for r in members for t in w), zero)
+                if tg <= 0 or att_of(rv, tg) < num(tb.min_attainment):
+                    continue
+                for r in members:
+                    pt = last_masked(r, w)
+                    if pt is not None and gate_ok(r, pt, gates):
+                        arr[r, pt] = rnd(num(tb.amount))
+        out[tb.name] = arr
+    # draw
+    arr = np.full((R, T), zero, dtype=object)
+    if plan.draw is not None:
+        d = num(plan.draw.amount)
+        names = [n for n in out]
+        for r in range(R):
+            bal = zero
+            for yr in years:
+                if plan.draw.forgive_at_year_end:
+                    bal = zero
+                for t in yr:
+                    if not g.mask[r, t]:
+                        continue
+                    earned = sum((out[n][r, t] for n in names), zero)
+                    if plan.draw.recoverable:
+                        paid = max(d, earned - bal)
+                        bal = bal + paid - earned
+                    else:
+                        paid = max(d, earned)
+                    arr[r, t] = rnd(paid - earned)
+    out["draw"] = arr
+    return out
+
+
+def _tier_f_scalar(c: Commission, measure: float, att: float, scale: float) -> float:
+    if measure <= 0:
+        return 0.0
+    x = measure if c.basis == "amount" else att
+    starts = [t.start for t in c.tiers]
+    rates = [t.rate for t in c.tiers]
+    if c.mode == "marginal":
+        total = 0.0
+        for i, (lo, rate) in enumerate(zip(starts, rates, strict=True)):
+            hi = starts[i + 1] if i + 1 < len(starts) else None
+            top = x if hi is None else min(x, hi)
+            if top > lo:
+                total += rate * (top - lo)
+        return total if c.basis == "amount" else total * scale
+    k = max(i for i, lo in enumerate(starts) if x >= lo)
+    rate = rates[k]
+    if c.mode == "interpolated" and k + 1 < len(starts):
+        rate = rates[k] + (rates[k + 1] - rates[k]) * (x - starts[k]) / (starts[k + 1] - starts[k])
+    return measure * rate
+
+
+def _scale_f_scalar(c: Commission, measure, rev, target):
+    if c.measure == "revenue" and c.categories is None:
+        return target
+    return measure * target / rev if rev > 0 else 0.0
+
+
+def _apply_caps_f(lines, years, cap_period, cap_year, rnd):
+    if cap_period is not None:
+        lines = [min(v, cap_period) for v in lines]
+    if cap_year is not None:
+        for yr in years:
+            cum, capped_prev = 0.0, 0.0
+            for t in yr:
+                cum += lines[t]
+                capped = min(cum, cap_year)
+                lines[t] = rnd(capped - capped_prev)
+                capped_prev = capped
+    return lines
+
+
+# ------------------------------------------------------------------------- vector engine
+
+
+def round_cents(x) -> np.ndarray:
+    """Round half-up (away from zero) to cents, with a 1e-6-cent guard (see module docstring).
+
+    >>> round_cents(np.array([1.005, 2.675, -0.125, 0.004999]))
+    array([ 1.01,  2.68, -0.13,  0.  ])
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 0:
+        x = x.reshape(1)
+        return round_cents(x)[0]
+    out = np.abs(x)
+    out *= 100.0
+    out += 0.5 + _GUARD
+    np.floor(out, out=out)
+    np.copysign(out, x, out=out)
+    out /= 100.0
+    return out
+
+
+def _round_nonneg(x: np.ndarray) -> np.ndarray:
+    """:func:`round_cents` for arrays known to be >= 0 (fewer passes over memory)."""
+    out = np.multiply(x, 100.0)
+    out += 0.5 + _GUARD
+    np.floor(out, out=out)
+    out /= 100.0
+    return out
+
+
+def _tier_vec(c: Commission, m: np.ndarray, a: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Unrounded commission, elementwise (measure m, attainment a, measure per attainment)."""
+    m = np.maximum(m, 0.0)
+    x = m if c.basis == "amount" else a
+    starts = [t.start for t in c.tiers]
+    rates = [t.rate for t in c.tiers]
+    if c.mode == "marginal":
+        # the marginal amount is the integral of the rate: piecewise linear through the tier
+        # starts, extended with the last rate past the largest value
+        knots, cum = list(starts), [0.0]
+        for i in range(1, len(starts)):
+            cum.append(cum[-1] + rates[i - 1] * (starts[i] - starts[i - 1]))
+        top = float(np.max(x, initial=0.0))
+        if top >= starts[-1]:
+            knots.append(top + 1.0)
+            cum.append(cum[-1] + rates[-1] * (top + 1.0 - starts[-1]))
+        total = np.interp(x, knots, cum)
+        if c.basis != "amount":
+            total *= scale
+        return total
+    if c.mode == "retroactive":
+        rate = np.full(x.shape, rates[0])
+        for i in range(1, len(starts)):
+            step = rates[i] - rates[i - 1]
+            if step != 0:
+                rate += step * (x >= starts[i])
+        rate *= m
+        return rate
+    return m * np.interp(x, starts, rates)
+
+
+def _div(a, b):
+    """a / b where b > 0, else 0."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    out = np.zeros(np.broadcast_shapes(a.shape, b.shape))
+    np.divide(a, b, out=out, where=b > 0)
+    return out
+
+
+def _gate_vec(plan: Plan, g: Grid, gates) -> np.ndarray:
+    ok = np.ones(g.shape, bool)
+    for gt in gates:
+        v = g.kpis[gt.kpi]
+        ok &= ~np.isnan(v) & (np.nan_to_num(v, nan=-np.inf) >= gt.min)
+    return ok
+
+
+def _cap_year_vec(lines: np.ndarray, years, cap: float) -> np.ndarray:
+    out = None
+    for yr in years:
+        sl = slice(yr[0], yr[-1] + 1)
+        cum = np.cumsum(lines[..., sl], axis=-1)
+        over = cum.max(axis=-1) > cap  # rows (scenario, rep) where the cap binds this year
+        if not over.any():
+            continue
+        if out is None:
+            out = lines.copy()
+        capped = np.minimum(cum[over], cap)
+        prev = np.concatenate([np.zeros_like(capped[..., :1]), capped[..., :-1]], axis=-1)
+        block = out[..., sl]
+        block[over] = round_cents(capped - prev)
+        out[..., sl] = block
+    return lines if out is None else out
+
+
+def _window_sums(x: np.ndarray, windows) -> np.ndarray:
+    """Sums over each window of months (windows are runs of consecutive months)."""
+    if all(w == list(range(w[0], w[-1] + 1)) for w in windows):
+        return np.add.reduceat(x, [w[0] for w in windows], axis=-1)
+    return np.stack([x[..., w].sum(axis=-1) for w in windows], axis=-1)
+
+
+def _last_masked(mask: np.ndarray, windows) -> np.ndarray:
+    """(R, W) index of the last month with a target in each window, -1 if none."""
+    R = mask.shape[0]
+    out = np.full((R, len(windows)), -1)
+    for j, w in enumerate(windows):
+        for t in w:
+            out[mask[:, t], j] = t
+    return out
+
+
+def _scatter_windows(values: np.ndarray, last: np.ndarray, T: int) -> np.ndarray:
+    """Put (S, R, W) window amounts in the (S, R, T) month of each window's payout."""
+    S, R, W = values.shape
+    out = np.zeros((S, R, T))
+    for j in range(W):
+        has = last[:, j] >= 0
+        if not has.any():
+            continue
+        t_end = last[has, j].max()
+        at_end = last[:, j] == t_end
+        if at_end.all():  # usual case: every rep is paid in the window's last month
+            out[:, :, t_end] = values[:, :, j]
+            continue
+        for t in np.unique(last[has, j]):
+            rr = np.nonzero(last[:, j] == t)[0]
+            out[:, rr, t] = values[:, rr, j]
+    return out
+
+
+def vector_payout(
+    plan: Plan, g: Grid, revenue: np.ndarray | None = None, measures: dict | None = None
+) -> dict[str, np.ndarray]:
+    """Vectorised engine: component -> (S, R, T) float array of rounded payout lines.
+
+    ``revenue`` (S, R, T) defaults to the grid's revenue (S = 1); ``measures`` maps each
+    commission's measure key to (S, R, T) (defaults to the grid's measures, broadcast).
+    """
+    rev = g.revenue[None] if revenue is None else revenue
+    S = rev.shape[0]
+    R, T = g.shape
+    tgt = g.target[None]
+    mask = g.mask[None]
+    years = _years(g.periods)
+    att = _div(rev, tgt)  # true division, like the exact engine (not x * (1 / t))
+    wsum: dict[str, np.ndarray] = {}  # revenue summed per window, by frequency
+
+    def rev_windows(freq, w):
+        if freq not in wsum:
+            wsum[freq] = _window_sums(rev, w)
+        return wsum[freq]
+
+    out: dict[str, np.ndarray] = {}
+    for c in plan.commissions:
+        key = _measure_key(c)
+        if measures is not None and key in measures:
+            m = measures[key]
+        elif revenue is None or key == ("revenue", None):
+            m = rev if key == ("revenue", None) else g.measures[key][None]
+        else:
+            raise ValueError(f"vector_payout: no simulated measure for commission {c.name!r}")
+        whole = c.measure == "revenue" and c.categories is None
+        if c.application == "per_period":
+            scale = tgt if whole else _div(m * tgt, rev)
+            line = _round_nonneg(_tier_vec(c, m, att, scale))
+            if c.threshold is not None:
+                line *= att >= c.threshold
+        elif c.application == "per_transaction":
+            if revenue is not None:
+                raise ValueError(
+                    f"commission {c.name!r} is per transaction: it cannot be simulated from "
+                    "monthly outcomes; use per_period or cumulative in simulated plans"
+                )
+            rr, tt, vals = g.transactions[(plan.name, c.name)]
+            raw = _tier_vec(c, vals, att[0, rr, tt], np.zeros_like(vals))
+            if c.threshold is not None:
+                raw = np.where(att[0, rr, tt] >= c.threshold, raw, 0.0)
+            acc = np.zeros((R, T))
+            np.add.at(acc, (rr, tt), raw)
+            line = round_cents(acc)[None]
+        else:
+            line = np.zeros(np.broadcast_shapes(m.shape, rev.shape))
+            for yr in years:
+                sl = slice(yr[0], yr[-1] + 1)
+                cm = np.cumsum(np.broadcast_to(m, line.shape)[..., sl], axis=-1)
+                cr = np.cumsum(np.broadcast_to(rev, line.shape)[..., sl], axis=-1)
+                ct = np.cumsum(np.broadcast_to(tgt, (1, R, T))[..., sl], axis=-1)
+                ya = _div(cr, ct)
+                scale = ct if whole else _div(cm * ct, cr)
+                e = _round_nonneg(_tier_vec(c, cm, ya, scale))
+                if c.threshold is not None:
+                    e *= ya >= c.threshold
+                prev = np.concatenate([np.zeros_like(e[..., :1]), e[..., :-1]], axis=-1)
+                line[..., sl] = e - prev
+        ok = mask & _gate_vec(plan, g, _gate_targets(plan, "commissions", c.name))[None]
+        line *= ok
+        if c.cap_period is not None:
+            line = np.minimum(line, c.cap_period)
+        if c.cap_year is not None:
+            line = _cap_year_vec(line, years, c.cap_year)
+        out[c.name] = np.broadcast_to(line, (S, R, T))
+
+    zeros = np.zeros((S, R, T))
+    if plan.bonus is not None:
+        b = plan.bonus
+        w = _windows(g.periods, b.frequency)
+        last = _last_masked(g.mask, w)
+        wa = _div(rev_windows(b.frequency, w), _window_sums(tgt, w))
+        xs = [p.attainment for p in b.points]
+        ys = [p.payout for p in b.points]
+        f = np.where(wa < xs[0], 0.0, np.interp(wa, xs, ys))
+        line = _scatter_windows(np.broadcast_to(round_cents(b.amount * f), (S, R, len(w))), last, T)
+        out["bonus"] = np.where(_gate_vec(plan, g, _gate_targets(plan, "bonus"))[None], line, 0.0)
+    else:
+        out["bonus"] = zeros
+    if plan.scorecard is not None:
+        sc = plan.scorecard
+        score = np.zeros((R, T))
+        for k in sc.kpis:
+            v = g.kpis[k.column]
+            s = np.interp(np.nan_to_num(v), [p[0] for p in k.points], [p[1] for p in k.points])
+            score += k.weight * np.where(np.isnan(v), 0.0, s)
+        ok = g.mask & _gate_vec(plan, g, _gate_targets(plan, "scorecard"))
+        out["scorecard"] = np.broadcast_to(
+            np.where(ok, round_cents(sc.amount * score), 0.0), (S, R, T)
+        )
+    else:
+        out["scorecard"] = zeros
+    for h in plan.honours:
+        w = _windows(g.periods, h.frequency)
+        last = _last_masked(g.mask, w)
+        on = last >= 0  # (R, W)
+        rv = rev_windows(h.frequency, w)
+        wa = _div(rv, _window_sums(tgt, w))
+        val = wa if h.rank_by == "attainment" else rv
+        eligible = np.broadcast_to(on[None], val.shape)
+        if h.min_attainment is not None:
+            eligible = eligible & (wa >= h.min_attainment)
+        win = np.zeros(val.shape, bool)
+        groups = (
+            [np.arange(R)]
+            if h.within == "all"
+            else [np.nonzero(g.region == reg)[0] for reg in dict.fromkeys(g.region)]
+        )
+        for members in groups:
+            v = np.where(eligible[:, members], val[:, members], -np.inf)  # (S, Rg, W)
+            if h.top_n is not None:
+                n = np.full(len(w), h.top_n)
+            else:
+                size = on[members].sum(axis=0)
+                n = np.array(
+                    [
+                        int((Decimal(repr(h.top_share)) * int(k_)).to_integral_value(ROUND_CEILING))
+                        for k_ in size
+                    ]
+                )
+            # rank (ties share the best rank) <= n  <=>  value >= the n-th largest value
+            for j in range(len(w)):
+                k = int(n[j])
+                if k <= 0:
+                    continue
+                vj = v[:, :, j]
+                if k >= vj.shape[1]:
+                    cut = np.full(vj.shape[0], -np.inf)
+                else:
+                    cut = -np.partition(-vj, k - 1, axis=1)[:, k - 1]
+                win[:, members, j] = (vj >= cut[:, None]) & eligible[:, members, j]
+        line = _scatter_windows(np.where(win, round_cents(np.float64(h.amount)), 0.0), last, T)
+        gate = _gate_vec(plan, g, _gate_targets(plan, "honours", h.name))
+        out[h.name] = np.where(gate[None], line, 0.0)
+    for tb in plan.team_bonuses:
+        w = _windows(g.periods, tb.frequency)
+        last = _last_masked(g.mask, w)
+        rv = rev_windows(tb.frequency, w)
+        tg = np.broadcast_to(_window_sums(tgt, w), rv.shape)
+        pay = np.zeros(rv.shape)
+        for reg in dict.fromkeys(g.region):
+            members = np.nonzero(g.region == reg)[0]
+            gr, gt_ = rv[:, members].sum(axis=1), tg[:, members].sum(axis=1)  # (S, W)
+            hit = (gt_ > 0) & (_div(gr, gt_) >= tb.min_attainment)
+            pay[:, members] = np.where(hit[:, None, :], round_cents(np.float64(tb.amount)), 0.0)
+        line = _scatter_windows(pay, last, T)
+        gate = _gate_vec(plan, g, _gate_targets(plan, "team_bonuses", tb.name))
+        out[tb.name] = np.where(gate[None], line, 0.0)
+    if plan.draw is not None:
+        earned = sum(out.values())
+        earned = np.broadcast_to(earned, (S, R, T))
+        adj = np.zeros((S, R, T))
+        bal = np.zeros((S, R))
+        d = plan.draw.amount
+        for yr in years:
+            if plan.draw.forgive_at_year_end:
+                bal[:] = 0.0
+            for t in yr:
+                e = earned[:, :, t]
+                if plan.draw.recoverable:
+                    paid = np.maximum(d, e - bal)
+                    new_bal = bal + paid - e
+                else:
+                    paid = np.maximum(d, e)
+                    new_bal = bal
+                on = g.mask[None, :, t]
+                adj[:, :, t] = np.where(on, round_cents(paid - e), 0.0)
+                bal = np.where(on, new_bal, bal)
+        out["draw"] = adj
+    else:
+        out["draw"] = zeros
+    return out
+
+
+# ---------------------------------------------------------------------------- public API
+
+_ID_COLS = ["rep_id", "region", "period", "revenue", "target_revenue", "attainment", "base_pay"]
+
+
+def _frame(plan: Plan, g: Grid, lines: dict[str, np.ndarray]) -> pd.DataFrame:
+    rr, tt = np.nonzero(g.mask)
+    df = pd.DataFrame(
+        {
+            "rep_id": np.array(g.reps, dtype=object)[rr],
+            "region": g.region[rr],
+            "period": np.array(g.periods, dtype=object)[tt],
+            "revenue": g.revenue[rr, tt],
+            "target_revenue": g.target[rr, tt],
+        }
+    )
+    df["attainment"] = _div(df["revenue"].to_numpy(), df["target_revenue"].to_numpy())
+    df["base_pay"] = round(plan.base_pay, 2)
+    for name in plan.component_names:
+        vals = lines[name][rr, tt]
+        df[name] = np.array([float(v) for v in vals]) if vals.dtype == object else vals
+        df[name] = df[name].round(2)
+    df["incentive"] = df[plan.component_names].sum(axis=1).round(2)
+    df["total_pay"] = (df["base_pay"] + df["incentive"]).round(2)
+    return df
+
+
+def payout(
+    plan: Plan,
+    sales: pd.DataFrame,
+    targets: pd.DataFrame,
+    *,
+    reps: pd.DataFrame | None = None,
+    kpis: pd.DataFrame | None = None,
+    engine: str = "exact",
+) -> pd.DataFrame:
+    """Payout of each rep in each month under ``plan``, component by component.
+
+    Parameters
+    ----------
+    plan : Plan
+    sales : DataFrame
+        ``rep_id``, ``period`` (``YYYY-MM``), ``revenue`` (or ``attainment``, then revenue =
+        attainment x target); ``gross_margin`` when a commission is
+        on margin; ``category`` when a commission is by category. Rows are summed per rep-month;
+        a ``per_transaction`` commission applies its rate table to each row (one row = one
+        transaction). ``sales_by(ds, ["rep_id"], freq="M")`` has the right columns.
+    targets : DataFrame
+        ``rep_id``, ``period``, ``target_revenue``: defines who is on the plan in which month.
+    reps : DataFrame, optional
+        ``rep_id``, ``region`` (needed by regional honours and team bonuses).
+    kpis : DataFrame, optional
+        ``rep_id`` (and optionally ``period``) plus the KPI columns the plan reads.
+    engine : {"exact", "vector"}
+        ``exact``: Decimal reference engine; ``vector``: NumPy float engine (same rounding).
+
+    Returns
+    -------
+    DataFrame
+        One row per rep-month with a target: ``rep_id, region, period, revenue, target_revenue,
+        attainment, base_pay``, one column per incentive component (:attr:`Plan.component_names`:
+        each commission, ``bonus``, ``scorecard``, each honour and team bonus, ``draw`` = draw
+        top-up (+) or recovery (-)), ``incentive`` (their sum) and ``total_pay``
+        (``base_pay + incentive``). Money in currency units rounded to cents.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> plan = Plan.from_dict({"name": "demo", "base_pay": 3000, "commissions": [
+    ...     {"name": "commission", "basis": "attainment", "mode": "marginal",
+    ...      "tiers": [{"from": 0, "rate": 0.05}, {"from": 1.0, "rate": 0.06},
+    ...                {"from": 1.25, "rate": 0.07}]}]})
+    >>> sales = pd.DataFrame({"rep_id": ["A"], "period": ["2025-01"], "revenue": [150000.0]})
+    >>> targets = pd.DataFrame({"rep_id": ["A"], "period": ["2025-01"],
+    ...                         "target_revenue": [100000.0]})
+    >>> payout(plan, sales, targets)[["attainment", "commission", "total_pay"]]
+       attainment  commission  total_pay
+    0         1.5      8250.0    11250.0
+    """
+    if engine not in ("exact", "vector"):
+        raise ValueError(f"engine must be 'exact' or 'vector', got {engine!r}")
+    g = build_grid(plan, sales, targets, reps=reps, kpis=kpis)
+    if engine == "exact":
+        lines = reference_payout(plan, g, exact=True)
+    else:
+        lines = {k: v[0] for k, v in vector_payout(plan, g).items()}
+    return _frame(plan, g, lines)
