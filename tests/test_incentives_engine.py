@@ -45,8 +45,8 @@ GP_TIERS = [(0, 0.02), (200, 0.03), (500, 0.04), (1000, 0.055)]
 
 
 def test_epicor_eclipse_gp_tiers_marginal():
-    """Epicor Eclipse help, "Tiered Commission Plan Details" (commission on GP$ with GP$ ranges):
-    http://159.66.236.10:2080/Eclipse-Help/CHUI/!SSL!/WebHelp/mergedProjects/PRICE/PRICE_CON_TieredCommissionPlanDetails.htm
+    """Epicor Eclipse online help, "Tiered Commission Plan Details" (commission on GP$ with GP$
+    ranges; help page PRICE/PRICE_CON_TieredCommissionPlanDetails.htm):
     GP$ 1,200 over the ranges 0-200 at 2%, 200-500 at 3%, 500-1,000 at 4%, above at 5.5%:
     $4.00 + $9.00 + $20.00 + $11.00 = $44.00 (tiered), versus $66.00 at 5.5% on the whole."""
     plan = _plan(commissions=[_comm(GP_TIERS, measure="gross_margin", basis="amount")])
