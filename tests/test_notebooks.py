@@ -1,0 +1,302 @@
+"""Notebook tests.
+
+1. The nbval reference mechanism (``tests/notebooks/make_references.py``) really compares the
+   key results: a reference built from a small notebook passes nbval, and the same reference
+   with one number changed fails.
+2. Each analysis notebook runs under papermill with non-default parameters (another region, the
+   other language) and the values it records in ``results.json`` agree with an independent
+   computation in plain pandas on the same subset of the sample data.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample"
+NOTEBOOKS = REPO / "notebooks"
+REFS = REPO / "tests" / "notebooks"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _load_make_references():
+    spec = importlib.util.spec_from_file_location("make_references", REFS / "make_references.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+mr = _load_make_references()
+
+
+# ---------------------------------------------------------------------------- 1. nbval mechanism
+
+
+def test_rewrite_parameters_shifts_relative_paths_only():
+    src = (
+        'data_path = "../data/sample"\nmapping_path = None\nplan = "../ars_analysis/config/p.yml"\n'
+        'name = "x"\noutput_dir = "../reports/x"\nn = 3  # comment\n'
+    )
+    out = mr.rewrite_parameters(src, "x")
+    ns: dict = {}
+    exec(out, ns)  # noqa: S102 - our own test string
+    assert ns["data_path"] == "../../data/sample"
+    assert ns["plan"] == "../../ars_analysis/config/p.yml"
+    assert ns["name"] == "x" and ns["n"] == 3 and ns["mapping_path"] is None
+    assert Path(ns["output_dir"]).parts[-2:] == ("ars_nbval", "x")
+    assert "n = 3  # comment" in out
+
+
+def _tiny_notebook(folder: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    params = nbformat.v4.new_code_cell(
+        'data_path = "../data/sample"\noutput_dir = "../reports/tiny"'
+    )
+    params.metadata["tags"] = ["parameters"]
+    key = nbformat.v4.new_code_cell(
+        "import pandas as pd\nsales = pd.read_csv(f'{data_path}/sales.csv')\n"
+        "print(sales.groupby('region')['revenue'].sum().round(2).to_string())"
+    )
+    key.metadata["tags"] = ["key-result"]
+    volatile = nbformat.v4.new_code_cell("import random, time\nprint(random.random(), time.time())")
+    nb.cells = [nbformat.v4.new_markdown_cell("# tiny"), params, key, volatile]
+    folder.mkdir(parents=True)
+    path = folder / "tiny.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _nbval(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval", str(path), "-p", "no:cacheprovider", "-q",
+         "--nbval-sanitize-with", str(REFS / "sanitize.cfg"), "-o", "addopts=", "--rootdir", str(path.parent)],
+        capture_output=True, text=True, cwd=path.parent, timeout=300,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_reference_compares_key_results_and_fails_when_a_number_changes(tmp_path):
+    # layout like the repo: <root>/notebooks/tiny.ipynb, <root>/data/sample, <root>/tests/notebooks
+    data = tmp_path / "data" / "sample"
+    data.mkdir(parents=True)
+    (data / "sales.csv").write_text(
+        "region,revenue\n华东,10.5\n华南,2.25\n华东,1\n", encoding="utf-8"
+    )
+    src = _tiny_notebook(tmp_path / "notebooks")
+    refs = tmp_path / "tests" / "notebooks"
+    refs.mkdir(parents=True)
+
+    name, status, _ = mr.make_reference(src, refs)
+    assert status == "written"
+    assert mr.make_reference(src, refs)[1] == "unchanged"  # idempotent
+    ref_path = refs / name
+    ref = nbformat.read(ref_path, as_version=4)
+    key, volatile = ref.cells[2], ref.cells[3]
+    assert "华东    11.50" in key.outputs[0]["text"] and key.execution_count == 1
+    assert volatile.outputs == [] and volatile.execution_count is None
+    assert "../../data/sample" in ref.cells[1].source
+
+    ok = _nbval(ref_path)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "3 passed" in ok.stdout  # parameters, key result and volatile cell all run
+
+    key.outputs[0]["text"] = key.outputs[0]["text"].replace("11.50", "11.51")
+    nbformat.write(ref, ref_path)
+    bad = _nbval(ref_path)
+    assert bad.returncode != 0
+    assert "Cell outputs differ" in bad.stdout and "1 failed" in bad.stdout
+
+
+def test_reference_builder_rejects_errors_and_missing_key_results():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    executed = nbformat.v4.new_notebook()
+    executed.cells = [nbformat.v4.new_code_cell("x = 1")]
+    with pytest.raises(ValueError, match="no cell tagged 'key-result'"):
+        mr.reference_from_executed(executed, nb)
+    executed.cells[0].outputs = [
+        nbformat.v4.new_output("error", ename="KeyError", evalue="'x'", traceback=[])
+    ]
+    with pytest.raises(ValueError, match="cell 0 failed: KeyError"):
+        mr.reference_from_executed(executed, nb)
+
+
+def test_committed_references_keep_only_key_result_outputs():
+    refs = sorted(REFS.glob("*.ipynb"))
+    assert refs, "run tests/notebooks/make_references.py"
+    for path in refs:
+        assert (NOTEBOOKS / path.name).exists(), f"{path.name}: no such notebook in notebooks/"
+        nb = nbformat.read(path, as_version=4)
+        keys = 0
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            if "key-result" in cell.metadata.get("tags", []):
+                keys += 1
+                assert cell.outputs and cell.execution_count, (
+                    f"{path.name}: key result without output"
+                )
+            else:
+                assert not cell.outputs and cell.execution_count is None
+        assert keys >= 1
+        # same code as the notebook, except the parameters cell
+        src = nbformat.read(NOTEBOOKS / path.name, as_version=4)
+        assert [c.source for c in src.cells if "parameters" not in c.metadata.get("tags", [])] == [
+            c.source for c in nb.cells if "parameters" not in c.metadata.get("tags", [])
+        ], f"{path.name} is stale: rerun tests/notebooks/make_references.py"
+
+
+# ---------------------------------------------------------------------------- 2. papermill
+
+
+def _run(notebook: str, tmp_path: Path, **params) -> tuple[dict, nbformat.NotebookNode]:
+    import papermill as pm
+
+    out_dir = tmp_path / "out"
+    params = {"data_path": str(SAMPLE), "output_dir": str(out_dir), **params}
+    executed = tmp_path / notebook
+    pm.execute_notebook(
+        str(NOTEBOOKS / notebook), str(executed), parameters=params, cwd=str(NOTEBOOKS),
+        kernel_name="python3", progress_bar=False,
+    )  # fmt: skip
+    results = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
+    assert list(out_dir.glob("*.xlsx")), "the notebook wrote no Excel workbook"
+    return results, nbformat.read(executed, as_version=4)
+
+
+def _key_outputs(nb) -> list[str]:
+    return [
+        "".join(o.get("text", "") for o in c.outputs if o.get("output_type") == "stream")
+        for c in nb.cells
+        if c.cell_type == "code" and "key-result" in c.metadata.get("tags", [])
+    ]
+
+
+def _assert_english_headers(nb):
+    outs = _key_outputs(nb)
+    assert outs
+    for text in outs:
+        first = text.strip().splitlines()[0] if text.strip() else ""
+        assert not CJK.search(first), f"Chinese header in an English report: {first!r}"
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_field_execution_notebook_other_region_in_english(tmp_path):
+    region = "华南"
+    results, nb = _run("04_field_execution.ipynb", tmp_path, region=region, lang="en", n_boot=200)
+    _assert_english_headers(nb)
+    # independent: planned visits of the region's reps, done = with a check-in
+    reps = pd.read_csv(SAMPLE / "reps.csv", dtype=str)
+    visits = pd.read_csv(SAMPLE / "visits.csv", dtype=str)
+    v = visits[visits["rep_id"].isin(reps.loc[reps["region"] == region, "rep_id"])]
+    planned = v["planned_date"].notna()
+    done = v["check_in"].notna()
+    has_order = v["activities"].fillna("").str.split(";").apply(lambda a: "order" in a)
+    assert results["visit_completion"] == pytest.approx(
+        (planned & done).sum() / planned.sum(), abs=1e-4
+    )
+    assert results["visit_order_rate"] == pytest.approx(
+        (planned & has_order).sum() / planned.sum(), abs=1e-4
+    )
+
+
+def _region_sales(region: str) -> pd.DataFrame:
+    """Sales lines of a region as :func:`ars_analysis.dataset.subset` defines them (plain pandas):
+    lines of the region's customers or of the region's terminals."""
+    sales = pd.read_csv(
+        SAMPLE / "sales.csv", dtype={"customer_id": str, "terminal_id": str, "rep_id": str}
+    )
+    cust = pd.read_csv(SAMPLE / "customers.csv", dtype=str)
+    term = pd.read_csv(SAMPLE / "terminals.csv", dtype=str)
+    keep = sales["customer_id"].isin(cust.loc[cust["region"] == region, "customer_id"])
+    keep |= sales["terminal_id"].isin(term.loc[term["region"] == region, "terminal_id"])
+    return sales[keep]
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_incentive_notebook_other_region_in_english(tmp_path):
+    region = "华北"
+    results, nb = _run(
+        "03_incentive_scenarios.ipynb", tmp_path, region=region, lang="en", n_scenarios=200
+    )
+    _assert_english_headers(nb)
+    revenue = _region_sales(region)["revenue"].sum()
+    reps = pd.read_excel(tmp_path / "out" / "incentive_scenarios.xlsx", sheet_name="backtest_reps")
+    by_plan = reps.groupby("Plan")[["Revenue", "Total pay"]].sum()
+    assert set(by_plan.index) == set(results["plans"])
+    # the backtest covers exactly the region's revenue (independent pandas subset)
+    assert by_plan["Revenue"].to_numpy() == pytest.approx(revenue, rel=1e-9)
+    for plan, cos in results["backtest_cost_of_sales"].items():
+        assert cos == pytest.approx(by_plan.loc[plan, "Total pay"] / revenue, abs=1e-4)
+    assert results["n_scenarios"] == 200
+    assert results["budget"] > 0
+    assert all(0 <= p <= 1 for p in results["prob_over_budget"].values())
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_core_customer_notebook_other_region_in_english(tmp_path):
+    region = "华南"
+    results, nb = _run("01_core_customers.ipynb", tmp_path, region=region, lang="en")
+    _assert_english_headers(nb)
+    # independent ABC within territories, plain pandas: a customer is A while the cumulative
+    # revenue share of the customers ranked before it is below 80 %
+    cust = pd.read_csv(SAMPLE / "customers.csv", dtype=str)
+    cust = cust[cust["region"] == region]
+    rev = _region_sales(region).groupby("customer_id")["revenue"].sum().clip(lower=0).rename("v")
+    df = cust[["customer_id", "territory"]].merge(rev.reset_index(), on="customer_id", how="left")
+    df["v"] = df["v"].fillna(0.0)
+    df = df.sort_values(["territory", "v"], ascending=[True, False])
+    before = df.groupby("territory")["v"].cumsum() - df["v"]
+    is_a = before / df.groupby("territory")["v"].transform("sum") < 0.8 - 1e-12
+    assert results["n_customers"] == len(cust)
+    assert results["n_abc_a"] == int(is_a.sum())
+    assert results["abc_a_share"] == pytest.approx(
+        df.loc[is_a, "v"].sum() / df["v"].sum(), abs=1e-4
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_terminal_notebook_other_region_in_english(tmp_path):
+    import numpy as np
+
+    region = "华东"
+    results, nb = _run(
+        "02_terminal_network.ipynb", tmp_path, region=region, lang="en", n_boot=100, gof_boot=50
+    )
+    _assert_english_headers(nb)
+    sales = _region_sales(region)
+    v = sales[sales["terminal_id"].notna()].groupby("terminal_id")["revenue"].sum()
+    v = v[v > 0].to_numpy()
+    n = len(v)
+    assert results["n_terminals"] == n
+    # Gini as mean absolute difference / (2 * mean), top-20 % share on the Lorenz curve
+    gini = np.abs(v[:, None] - v[None, :]).sum() / (2 * n * n * v.mean())
+    assert results["gini"] == pytest.approx(gini, abs=1e-4)
+    desc = np.sort(v)[::-1]
+    cum = np.concatenate([[0.0], np.cumsum(desc)]) / desc.sum()
+    assert results["top_share"] == pytest.approx(
+        np.interp(0.2, np.arange(n + 1) / n, cum), abs=1e-4
+    )
+    # continuous power-law MLE above the reported xmin (Clauset et al. 2009, eq. 3.1)
+    tail = v[v >= results["xmin"] - 1e-6]
+    assert results["n_tail"] == len(tail)
+    alpha = 1 + len(tail) / np.log(tail / results["xmin"]).sum()
+    assert results["alpha"] == pytest.approx(alpha, abs=1e-3)

@@ -1,0 +1,506 @@
+"""Tests of the batch report runner (ars render) on small notebooks built here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from ars_analysis import __version__
+from ars_analysis.reports import (
+    ERROR_HTML,
+    INDEX_HTML,
+    REPORT_HTML,
+    Job,
+    Param,
+    ReportConfigError,
+    add_cli,
+    check_jobs,
+    check_value,
+    data_fingerprint,
+    default_config_path,
+    expand_jobs,
+    job_dir,
+    load_config,
+    notebook_parameters,
+    render,
+    safe_name,
+    select_jobs,
+)
+
+PARAMS = """data_path = "../data/sample"
+mapping_path = None
+start = None
+end = None
+region = None
+lang = "zh"
+output_dir = "../reports/x"
+n = 3
+ratio = 0.5
+flag = False
+names = ["a", "b"]
+"""
+
+
+def make_notebook(folder: Path, name: str, *codes: str, params: str = PARAMS) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    pcell = nbformat.v4.new_code_cell(params)
+    pcell.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {name}"), pcell]
+    nb.cells += [nbformat.v4.new_code_cell(c) for c in codes]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def write_config(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    d = tmp_path / "data"
+    d.mkdir()
+    (d / "customers.csv").write_text(
+        "customer_id,region\nC1,华东\nC2,华南\nC3,华东\nC4,西北/西南\n", encoding="utf-8"
+    )
+    (d / "sales.csv").write_text(
+        "date,customer_id,product_id,quantity,revenue\n"
+        "2025-01-03,C1,P1,1,10\n2025-06-30,C2,P1,2,20\n",
+        encoding="utf-8",
+    )
+    return d
+
+
+# ---------------------------------------------------------------------------- safe names
+
+
+ADVERSARIAL = [
+    "..",
+    ".",
+    "...",
+    "",
+    "/",
+    "../../etc/passwd",
+    "/etc/passwd",
+    "a/../../b",
+    "华东/..",
+    "..\\..\\windows",
+    "\x00..",
+    "~/x",
+    ".hidden",
+    "C:\\evil",
+    "a" * 500,
+]
+
+
+@pytest.mark.parametrize("name", ADVERSARIAL)
+def test_job_dir_never_escapes_output_folder(tmp_path, name):
+    root = tmp_path / "reports"
+    path = job_dir(root, name)
+    assert path.parent == root.resolve()
+    assert path != root.resolve()
+    assert "/" not in path.name and "\\" not in path.name
+    assert not path.name.startswith(".")
+    assert path.name not in (".", "..")
+
+
+def test_safe_name_keeps_chinese_and_is_stable():
+    assert safe_name("01_core_customers-华东") == "01_core_customers-华东"
+    assert safe_name("华南 / 广东") == "华南_广东"
+    assert safe_name("../华北") == "华北"
+    assert safe_name(safe_name("a/b")) == safe_name("a/b")
+
+
+def test_region_names_with_separators_stay_inside(tmp_path, data_dir):
+    nbs = tmp_path / "nbs"
+    make_notebook(nbs, "ok", "x = 1")
+    cfg_path = write_config(
+        tmp_path / "r.yml",
+        f"data_path: {data_dir}\nnotebooks_dir: {nbs}\noutput_dir: {tmp_path / 'out'}\n"
+        "jobs:\n  - notebook: ok\n    regions: ['../../escape', '西北/西南', '..']\n",
+    )
+    jobs = expand_jobs(load_config(cfg_path))
+    out = (tmp_path / "out").resolve()
+    assert len(jobs) == 3
+    for j in jobs:
+        assert j.out_dir.parent == out
+        assert (j.notebook.parent / j.parameters["output_dir"]).resolve() == j.out_dir
+    # the region value given to the notebook is the real one, only the folder name is cleaned
+    assert [j.parameters["region"] for j in jobs] == ["../../escape", "西北/西南", ".."]
+
+
+def test_names_that_collide_after_cleaning_are_an_error(tmp_path, data_dir):
+    nbs = tmp_path / "nbs"
+    make_notebook(nbs, "ok", "x = 1")
+    cfg_path = write_config(
+        tmp_path / "r.yml",
+        f"data_path: {data_dir}\nnotebooks_dir: {nbs}\noutput_dir: {tmp_path / 'out'}\n"
+        "jobs:\n  - notebook: ok\n    regions: ['a/b', 'a b']\n",
+    )
+    with pytest.raises(ReportConfigError, match="duplicate job names"):
+        expand_jobs(load_config(cfg_path))
+
+
+# ---------------------------------------------------------------------------- parameters
+
+
+def test_notebook_parameters_parsed_with_types(tmp_path):
+    nb = make_notebook(tmp_path, "p", params=PARAMS + "top: int = 10\nexpr = 2 * 3\n")
+    params = notebook_parameters(nb)
+    assert params["n"] == Param("n", 3, int)
+    assert params["ratio"].kind is float
+    assert params["flag"].kind is bool
+    assert params["names"].kind is list
+    assert params["region"].kind is None
+    assert params["top"] == Param("top", 10, int)
+    assert params["expr"].kind is None  # not a literal: any type accepted
+
+
+def test_notebook_without_parameters_cell_is_an_error(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    path = tmp_path / "np.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(ReportConfigError, match="no code cell tagged 'parameters'"):
+        notebook_parameters(path)
+
+
+@pytest.mark.parametrize(
+    "param, value, ok",
+    [
+        (Param("n", 3, int), 5, True),
+        (Param("n", 3, int), "5", False),
+        (Param("n", 3, int), 5.0, False),
+        (Param("n", 3, int), True, False),
+        (Param("x", 0.5, float), 2, True),
+        (Param("x", 0.5, float), "2", False),
+        (Param("f", False, bool), 0, False),
+        (Param("f", False, bool), True, True),
+        (Param("s", "zh", str), None, False),
+        (Param("l", ["a"], list), ["b", "c"], True),
+        (Param("l", ["a"], list), "a", False),
+        (Param("r", None, None), ["华东", "华南"], True),
+        (Param("r", None, None), {"a": 1}, True),
+        (Param("r", None, None), object(), False),
+    ],
+)
+def test_check_value(param, value, ok):
+    assert (check_value(param, value) is None) is ok
+
+
+def test_unknown_or_wrong_parameter_fails_before_any_job_runs(tmp_path, data_dir):
+    nbs = tmp_path / "nbs"
+    make_notebook(nbs, "ok", "x = 1")
+    make_notebook(nbs, "ok2", "x = 2")
+    out = tmp_path / "out"
+    cfg_path = write_config(
+        tmp_path / "r.yml",
+        f"data_path: {data_dir}\nnotebooks_dir: {nbs}\noutput_dir: {out}\n"
+        "jobs:\n  - notebook: ok\n  - notebook: ok2\n    parameters: {n: 'three', colour: red}\n",
+    )
+    with pytest.raises(ReportConfigError) as info:
+        render(cfg_path, jobs=1, progress=False)
+    msg = str(info.value)
+    assert "job 'ok2'" in msg and "'colour'" in msg and "unknown parameter" in msg
+    assert "parameter 'n'" in msg and "expected int" in msg
+    assert "job 'ok'" not in msg
+    assert not out.exists()  # nothing ran, nothing written
+
+
+def test_config_errors_name_the_key(tmp_path, data_dir):
+    nbs = tmp_path / "nbs"
+    make_notebook(nbs, "ok", "x = 1")
+    base = f"data_path: {data_dir}\nnotebooks_dir: {nbs}\n"
+    cases = {
+        "jobs: []\n": "jobs must be a non-empty list",
+        "colour: red\njobs:\n  - notebook: ok\n": "unknown keys \\['colour'\\]",
+        "jobs:\n  - notebook: ok\n    regions: 7\n": "regions must be 'all' or a list",
+        "lang: fr\njobs:\n  - notebook: ok\n": "lang must be one of",
+        "start: 2025-13-01\njobs:\n  - notebook: ok\n": "month must be in",
+        "start: 'first of May'\njobs:\n  - notebook: ok\n": "start: expected an ISO date",
+        "timeout: -1\njobs:\n  - notebook: ok\n": "timeout must be a positive",
+    }
+    for i, (text, pattern) in enumerate(cases.items()):
+        path = write_config(tmp_path / f"c{i}.yml", base + text)
+        with pytest.raises(ReportConfigError, match=pattern):
+            check_jobs(expand_jobs(load_config(path)))
+
+
+def test_missing_notebook_is_reported_only_when_selected(tmp_path, data_dir):
+    nbs = tmp_path / "nbs"
+    make_notebook(nbs, "ok", "x = 1")
+    path = write_config(
+        tmp_path / "r.yml",
+        f"data_path: {data_dir}\nnotebooks_dir: {nbs}\njobs:\n  - notebook: ok\n  - notebook: missing\n",
+    )
+    jobs = expand_jobs(load_config(path))
+    with pytest.raises(
+        ReportConfigError, match="job 'missing': notebook .*missing.ipynb not found"
+    ):
+        check_jobs(jobs)
+    check_jobs(select_jobs(jobs, "ok"))
+
+
+def test_relative_paths_are_relative_to_the_working_directory(tmp_path, monkeypatch):
+    cfg_dir = tmp_path / "elsewhere"
+    cfg_dir.mkdir()
+    path = write_config(cfg_dir / "r.yml", "data_path: d\njobs:\n  - notebook: x\n")
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config(path)
+    assert cfg.data_path == tmp_path / "d"
+    assert cfg.output_dir == tmp_path / "reports"
+    assert cfg.notebooks_dir == tmp_path / "notebooks"
+
+
+def test_regions_all_and_language_expansion(tmp_path, data_dir):
+    nbs = tmp_path / "nbs"
+    make_notebook(nbs, "ok", "x = 1")
+    cfg_path = write_config(
+        tmp_path / "r.yml",
+        f"data_path: {data_dir}\nnotebooks_dir: {nbs}\noutput_dir: {tmp_path / 'out'}\n"
+        "start: 2025-01-01\n"
+        "jobs:\n  - notebook: ok\n    regions: all\n    include_all: true\n    lang: [zh, en]\n"
+        "  - notebook: ok\n    name: second\n    parameters: {n: 7, ratio: 1}\n    end: 2025-03-31\n",
+    )
+    jobs = expand_jobs(load_config(cfg_path))
+    names = [j.name for j in jobs]
+    assert names == [
+        "ok-zh", "ok-en", "ok-华东-zh", "ok-华东-en", "ok-华南-zh", "ok-华南-en",
+        "ok-西北_西南-zh", "ok-西北_西南-en", "second",
+    ]  # fmt: skip
+    second = jobs[-1].parameters
+    assert second["n"] == 7 and second["start"] == "2025-01-01" and second["end"] == "2025-03-31"
+    assert jobs[0].parameters["region"] is None and jobs[2].parameters["region"] == "华东"
+    check_jobs(jobs)  # all valid
+    assert [j.name for j in select_jobs(jobs, "华东")] == ["ok-华东-zh", "ok-华东-en"]
+    assert [j.name for j in select_jobs(jobs, "*-en,second")] == [
+        "ok-en", "ok-华东-en", "ok-华南-en", "ok-西北_西南-en", "second",
+    ]  # fmt: skip
+
+
+def test_data_fingerprint_changes_with_content(tmp_path, data_dir):
+    a = data_fingerprint(data_dir)
+    assert re.fullmatch(r"[0-9a-f]{12}", a)
+    assert data_fingerprint(data_dir) == a
+    f = data_dir / "sales.csv"
+    f.write_text(f.read_text(encoding="utf-8").replace("10", "11"), encoding="utf-8")
+    assert data_fingerprint(data_dir) != a
+
+
+def test_default_config_is_valid():
+    cfg = load_config(default_config_path())
+    assert cfg.jobs and cfg.output_dir.name == "reports"
+    assert cfg.data_path.parts[-2:] == ("data", "sample")
+
+
+def test_cli_help_and_arguments(capsys):
+    parser = argparse.ArgumentParser(prog="ars")
+    add_cli(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["render", "--jobs", "2", "--only", "01_*", "--timeout", "30"])
+    assert (args.jobs, args.only, args.timeout) == (2, "01_*", 30.0)
+    assert callable(args.func)
+    with pytest.raises(SystemExit) as exc:
+        parser.parse_args(["render", "--help"])
+    assert exc.value.code == 0
+    help_text = capsys.readouterr().out
+    for opt in ("--config", "--jobs", "--only", "--timeout"):
+        assert opt in help_text
+
+
+# ---------------------------------------------------------------------------- running
+
+
+@pytest.mark.slow
+def test_render_end_to_end(tmp_path, data_dir, capsys):
+    """ok / failing / timed-out / Chinese-chart jobs in one parallel run."""
+    nbs = tmp_path / "nbs"
+    make_notebook(
+        nbs,
+        "ok",
+        "import sys\nprint('STDOUT_MARKER', n, region, lang)\nprint('STDERR_MARKER', file=sys.stderr)",
+        "import warnings\nwarnings.warn('WARNING_MARKER')",
+        "import pandas as pd\nfrom ars_analysis.outputs import write_excel\n"
+        "write_excel(f'{output_dir}/table.xlsx', {'t': pd.DataFrame({'a': [n]})})",
+        "from ars_analysis.notebook import record_results\n"
+        "record_results(output_dir, n=n, total_revenue=1234.5)",
+    )
+    make_notebook(
+        nbs, "boom", "y = 1", "z = y + 1\nraise ValueError('BOOM_MARKER')", "print('never')"
+    )
+    make_notebook(nbs, "slow", "import time\ntime.sleep(60)")
+    make_notebook(
+        nbs,
+        "chart",
+        "import matplotlib.pyplot as plt\nfrom ars_analysis.charts.style import use_style\n"
+        "use_style()\nfig, ax = plt.subplots()\nax.bar(['华东', '华南'], [1, 2])\n"
+        "ax.set_title('区域销售额')\nplt.show()",
+    )
+    out = tmp_path / "out"
+    cfg_path = write_config(
+        tmp_path / "r.yml",
+        f"client: 测试客户\ndata_path: {data_dir}\nnotebooks_dir: {nbs}\noutput_dir: {out}\n"
+        "timeout: 120\n"
+        "jobs:\n"
+        "  - notebook: ok\n    regions: ['华东', '../escape']\n"
+        "    parameters: {n: 42}\n"
+        "  - notebook: boom\n  - notebook: slow\n    timeout: 3\n  - notebook: chart\n",
+    )
+    parser = argparse.ArgumentParser(prog="ars")
+    add_cli(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["render", "--config", str(cfg_path), "--jobs", "2", "--quiet"])
+    code = args.func(args)
+    printed = capsys.readouterr().out
+    assert code == 1  # some jobs failed
+    assert "3/5 reports rendered" in printed
+    assert re.search(r"FAILED\s+boom: ValueError: BOOM_MARKER", printed)
+    assert re.search(r"TIMEOUT\s+slow", printed)
+
+    # every output is inside the output folder, no temp files left behind
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == [
+        "boom", "chart", "ok-_escape", "ok-华东", "slow",
+    ]  # fmt: skip
+    assert not [p for p in out.rglob("*.tmp")] and not list(tmp_path.glob("escape*"))
+
+    ok = out / "ok-华东"
+    assert (ok / "ok.ipynb").exists() and (ok / "table.xlsx").exists()
+    assert json.loads((ok / "results.json").read_text(encoding="utf-8"))["n"] == 42
+    executed = nbformat.read(ok / "ok.ipynb", as_version=4)
+    assert any("STDERR_MARKER" in json.dumps(c.get("outputs", [])) for c in executed.cells)
+    page = (ok / REPORT_HTML).read_text(encoding="utf-8")
+    assert "STDOUT_MARKER 42 华东 zh" in page
+    assert "STDERR_MARKER" not in page and "WARNING_MARKER" not in page  # hidden from client
+    assert "print(" not in page and "record_results" not in page  # no code
+    assert not re.search(r"In&nbsp;\[\d*\]|Out\[\d+\]", page)  # no prompts
+
+    err = (out / "boom" / ERROR_HTML).read_text(encoding="utf-8")
+    assert "raise ValueError(&#x27;BOOM_MARKER&#x27;)" in err  # failing cell's source
+    assert "ValueError" in err and "Traceback" in err or "---" in err
+    assert "never" not in err
+    assert not (out / "boom" / REPORT_HTML).exists()
+    slow = (out / "slow" / ERROR_HTML).read_text(encoding="utf-8")
+    assert "超过时限（3 秒）" in slow and "<pre>import time\ntime.sleep(60)</pre>" in slow
+
+    chart = (out / "chart" / REPORT_HTML).read_text(encoding="utf-8")
+    assert "data:image/png;base64" in chart
+
+    index = (out / INDEX_HTML).read_text(encoding="utf-8")
+    for name in ("ok-华东", "ok-_escape", "chart"):
+        assert f'href="{name}/{REPORT_HTML}"' in index
+    for name in ("boom", "slow"):
+        assert f'href="{name}/{ERROR_HTML}"' in index
+    assert 'href="ok-华东/table.xlsx"' in index
+    assert "total_revenue: 1,234" in index  # key results from results.json
+    assert data_fingerprint(data_dir) in index and __version__ in index
+    assert "测试客户" in index and "分析报告目录" in index  # zh labels
+    assert "2025-01-03 – 2025-06-30" in index  # data period
+    assert (
+        index.count('class="ok"') == 3 and 'class="failed"' in index and 'class="timeout"' in index
+    )
+
+    # rerun only one job in English: the index keeps the others and switches language
+    cfg_path.write_text(
+        cfg_path.read_text(encoding="utf-8").replace("client:", "lang: en\nclient:"),
+        encoding="utf-8",
+    )
+    results = render(cfg_path, jobs=1, only="boom", progress=False)
+    assert [r["status"] for r in results] == ["failed"]
+    index = (out / INDEX_HTML).read_text(encoding="utf-8")
+    assert "Report index" in index and 'href="chart/report.html"' in index and "Timed out" in index
+
+
+def test_job_parameters_reach_the_notebook(tmp_path, data_dir):
+    """One job through run_job directly: the injected parameters are the job's."""
+    from ars_analysis.reports import run_job
+
+    nbs = tmp_path / "nbs"
+    nb = make_notebook(
+        nbs,
+        "p",
+        "from ars_analysis.notebook import record_results\n"
+        "record_results(output_dir, n=n, ratio=ratio, names=names, region=region, lang=lang)",
+    )
+    out = tmp_path / "out" / "p"
+    params = {
+        "n": 9,
+        "ratio": 2,
+        "names": ["华东"],
+        "region": "华东",
+        "lang": "en",
+        "output_dir": str(out),
+    }
+    res = run_job(Job("p", nb.resolve(), params, timeout=60, out_dir=out))
+    assert res["status"] == "ok", res
+    got = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert got == {"n": 9, "ratio": 2, "names": ["华东"], "region": "华东", "lang": "en"}
+
+
+def test_default_config_jobs_fit_the_notebooks(monkeypatch):
+    """The packaged config, run from the repo root, expands over the sample's regions and every
+    job's parameters fit its notebook (this is what `make report` runs)."""
+    repo = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(repo)
+    cfg = load_config(default_config_path())
+    jobs = expand_jobs(cfg)
+    names = {j.name for j in jobs}
+    regions = sorted({j.parameters["region"] for j in jobs if j.parameters["region"]})
+    assert len(regions) == 8
+    assert {"01_core_customers", "04_field_execution-华东", "03_incentive_scenarios-en"} <= names
+    assert all(j.out_dir.parent == repo / "reports" for j in jobs)
+    check_jobs(jobs)
+
+
+def test_render_is_a_subcommand_of_ars():
+    from ars_analysis.cli import build_parser
+
+    args = build_parser().parse_args(["render", "--jobs", "2", "--only", "04_*"])
+    assert args.command == "render" and args.jobs == 2 and args.only == "04_*"
+    assert args.func.__module__ == "ars_analysis.reports"
+
+
+def test_dead_kernel_is_a_failure_with_an_error_page(tmp_path):
+    from ars_analysis.reports import run_job
+
+    nb = make_notebook(tmp_path / "nbs", "die", "x = 1", "import os\nos._exit(3)", "print('never')")
+    out = tmp_path / "out" / "die"
+    res = run_job(Job("die", nb.resolve(), {"output_dir": str(out)}, timeout=60, out_dir=out))
+    assert res["status"] == "failed"
+    assert "Dead" in res["message"] or "died" in res["message"].lower()
+    page = (out / ERROR_HTML).read_text(encoding="utf-8")
+    assert "os._exit(3)" in page  # the cell that was running
+    assert not (out / REPORT_HTML).exists()
+    assert (out / "die.ipynb").exists()
+
+
+def test_client_html_has_no_code_prompts_or_stderr():
+    from ars_analysis.reports import notebook_html
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("SECRET_PARAM = 1", execution_count=1)
+    params.metadata["tags"] = ["injected-parameters"]
+    cell = nbformat.v4.new_code_cell("CODE_MARKER = 2\nprint(CODE_MARKER)", execution_count=2)
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="VISIBLE_OUTPUT\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="UserWarning: STDERR_MARKER\n"),
+        nbformat.v4.new_output(
+            "execute_result", data={"text/plain": "RESULT_MARKER"}, execution_count=2
+        ),
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("# 标题 TITLE_MARKER"), params, cell]
+    page = notebook_html(nb, "任务", "zh")
+    assert "VISIBLE_OUTPUT" in page and "RESULT_MARKER" in page and "TITLE_MARKER" in page
+    for hidden in ("CODE_MARKER = 2", "SECRET_PARAM", "STDERR_MARKER"):
+        assert hidden not in page
+    assert not re.search(r"In&nbsp;\[\d*\]|Out\[\d+\]", page)
+    assert '<html lang="zh">' in page and "<title>任务</title>" in page
