@@ -170,3 +170,24 @@ def test_record_results_merges_and_writes_json(tmp_path):
     assert data == {"gini": 0.6, "when": "2025-01-01T00:00:00", "n": 3}
     assert read_results(tmp_path) == data
     assert read_results(tmp_path / "missing") == {}
+
+
+@pytest.mark.parametrize("command", ["validate", "generate", "render"])
+def test_ars_lists_and_documents_every_subcommand(command, capsys):
+    from ars_analysis.cli import main
+
+    with pytest.raises(SystemExit) as top:
+        main(["--help"])
+    assert top.value.code == 0
+    assert command in capsys.readouterr().out
+    with pytest.raises(SystemExit) as sub:
+        main([command, "--help"])
+    assert sub.value.code == 0
+    assert f"usage: ars {command}" in capsys.readouterr().out
+
+
+def test_ars_without_a_command_prints_help_and_fails(capsys):
+    from ars_analysis.cli import main
+
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().out
