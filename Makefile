@@ -8,7 +8,6 @@ BIN    := $(VENV)/bin
 # The stamp changes whenever the pinned requirements or the package metadata change.
 STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help venv report test lint format bench bench-quick lab references clean

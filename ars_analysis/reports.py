@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import datetime as _dt
 import fnmatch
 import hashlib
@@ -752,6 +753,24 @@ def _clear_job_dir(out_dir: Path, notebook_name: str) -> None:
             p.unlink()
 
 
+@contextlib.contextmanager
+def _inline_charts():
+    """Make the kernels started meanwhile draw charts inline, whatever MPLBACKEND says.
+
+    Kernels inherit the environment; an ``MPLBACKEND=Agg`` set for headless servers and CI would
+    make every chart silently vanish from the reports.
+    """
+    before = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = before
+
+
 def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
     """Execute one job with papermill and write its outputs; never raises for a notebook error.
 
@@ -774,7 +793,7 @@ def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
         return max(1, int(deadline - time.monotonic() + 0.999))
 
     status, message, exc_tb = "ok", "", None
-    with atomic_path(job.executed_path) as tmp:
+    with _inline_charts(), atomic_path(job.executed_path) as tmp:
         tmp_nb = tmp.with_suffix(".ipynb")
         try:
             pm.execute_notebook(

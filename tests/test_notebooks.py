@@ -169,13 +169,19 @@ def _run(notebook: str, tmp_path: Path, **params) -> tuple[dict, nbformat.Notebo
     out_dir = tmp_path / "out"
     params = {"data_path": str(SAMPLE), "output_dir": str(out_dir), **params}
     executed = tmp_path / notebook
-    pm.execute_notebook(
-        str(NOTEBOOKS / notebook), str(executed), parameters=params, cwd=str(NOTEBOOKS),
-        kernel_name="python3", progress_bar=False,
-    )  # fmt: skip
+    from ars_analysis.reports import _inline_charts
+
+    with _inline_charts():  # as the report runner does
+        pm.execute_notebook(
+            str(NOTEBOOKS / notebook), str(executed), parameters=params, cwd=str(NOTEBOOKS),
+            kernel_name="python3", progress_bar=False,
+        )  # fmt: skip
     results = json.loads((out_dir / "results.json").read_text(encoding="utf-8"))
     assert list(out_dir.glob("*.xlsx")), "the notebook wrote no Excel workbook"
-    return results, nbformat.read(executed, as_version=4)
+    nb = nbformat.read(executed, as_version=4)
+    charts = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+    assert charts >= 3, f"{notebook} showed {charts} charts"
+    return results, nb
 
 
 def _key_outputs(nb) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 from pathlib import Path
 
@@ -323,8 +324,10 @@ def test_cli_help_and_arguments(capsys):
 
 
 @pytest.mark.slow
-def test_render_end_to_end(tmp_path, data_dir, capsys):
+def test_render_end_to_end(tmp_path, data_dir, capsys, monkeypatch):
     """ok / failing / timed-out / Chinese-chart jobs in one parallel run."""
+    # a headless server often sets this; the reports must still get their charts
+    monkeypatch.setenv("MPLBACKEND", "Agg")
     nbs = tmp_path / "nbs"
     make_notebook(
         nbs,
@@ -345,7 +348,7 @@ def test_render_end_to_end(tmp_path, data_dir, capsys):
         "chart",
         "import matplotlib.pyplot as plt\nfrom ars_analysis.charts.style import use_style\n"
         "use_style()\nfig, ax = plt.subplots()\nax.bar(['华东', '华南'], [1, 2])\n"
-        "ax.set_title('区域销售额')\nplt.show()",
+        "ax.set_title('区域销售额')",  # shown by the inline backend, like the real notebooks
     )
     out = tmp_path / "out"
     cfg_path = write_config(
@@ -504,3 +507,18 @@ def test_client_html_has_no_code_prompts_or_stderr():
         assert hidden not in page
     assert not re.search(r"In&nbsp;\[\d*\]|Out\[\d+\]", page)
     assert '<html lang="zh">' in page and "<title>任务</title>" in page
+
+
+def test_jobs_draw_charts_inline_whatever_mplbackend_says(monkeypatch):
+    from ars_analysis.reports import _inline_charts
+
+    monkeypatch.setenv(
+        "MPLBACKEND", "Agg"
+    )  # common on headless servers: kernels would draw nothing
+    with _inline_charts():
+        assert os.environ["MPLBACKEND"] == "module://matplotlib_inline.backend_inline"
+    assert os.environ["MPLBACKEND"] == "Agg"
+    monkeypatch.delenv("MPLBACKEND")
+    with _inline_charts():
+        assert "inline" in os.environ["MPLBACKEND"]
+    assert "MPLBACKEND" not in os.environ
