@@ -52,7 +52,14 @@ def report_intro(title: str, dataset: Dataset, params: dict, lang: str = "zh"):
         lines.append(
             f"**{label('common.data_quality', lang)}**: "
             + "; ".join(
-                f"{sev}: {int(r['count'])} ({int(r['sum'])} rows)" for sev, r in counts.iterrows()
+                label(
+                    "common.quality_summary",
+                    lang,
+                    kind=label(f"common.{sev}", lang),
+                    count=int(r["count"]),
+                    rows=int(r["sum"]),
+                )
+                for sev, r in counts.iterrows()
             )
         )
     return Markdown("\n".join(lines))

@@ -191,3 +191,22 @@ def test_ars_without_a_command_prints_help_and_fails(capsys):
 
     assert main([]) == 2
     assert "COMMAND" in capsys.readouterr().out
+
+
+def test_report_intro_states_period_parameters_and_quality_in_the_report_language():
+    from ars_analysis.notebook import report_intro
+
+    ds = _dataset()
+    ds.quality = pd.DataFrame(
+        [
+            {"severity": "warning", "table": "sales", "n_rows": 187},
+            {"severity": "warning", "table": "visits", "n_rows": 3},
+        ]
+    )
+    zh = report_intro("核心客户分析", ds, {"region": "华东", "cuts": [0.8, 0.95]}, "zh").data
+    assert zh.startswith("# 核心客户分析")
+    assert "数据期间：2025-01-10 至 2025-03-31" in zh
+    assert "| region | 华东 |" in zh and "| cuts | 0.8, 0.95 |" in zh
+    assert "提示2 项（涉及 190 行）" in zh and "rows" not in zh
+    en = report_intro("Core customers", ds, {}, "en").data
+    assert "Data period: 2025-01-10 to 2025-03-31" in en and "warning: 2 (190 rows)" in en
