@@ -629,9 +629,13 @@ def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
 
 
-def client_notebook(nb):
+def client_notebook(nb, lang: str | None = None):
     """A copy of an executed notebook fit for the client: no stderr/warnings, no errors shown,
-    no parameter cells."""
+    no parameter cells, and none of the cells tagged for another language.
+
+    Notebooks keep their narrative in both languages, one markdown cell per language tagged
+    ``lang-zh`` / ``lang-en``; the client sees only the cells of the report's ``lang``.
+    """
     import copy
 
     nb = copy.deepcopy(nb)
@@ -639,6 +643,8 @@ def client_notebook(nb):
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
         if "parameters" in tags or "injected-parameters" in tags:
+            continue
+        if lang and any(t.startswith("lang-") and t != f"lang-{lang}" for t in tags):
             continue
         if cell.cell_type == "code":
             cell.outputs = [
@@ -663,7 +669,7 @@ def notebook_html(nb, title: str, lang: str = "zh") -> str:
         language_code="zh" if lang == "zh" else "en",
     )
     body, _ = exporter.from_notebook_node(
-        client_notebook(nb), resources={"metadata": {"name": title}}
+        client_notebook(nb, lang), resources={"metadata": {"name": title}}
     )
     return body
 

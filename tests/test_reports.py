@@ -500,8 +500,13 @@ def test_client_html_has_no_code_prompts_or_stderr():
             "execute_result", data={"text/plain": "RESULT_MARKER"}, execution_count=2
         ),
     ]
-    nb.cells = [nbformat.v4.new_markdown_cell("# 标题 TITLE_MARKER"), params, cell]
+    zh = nbformat.v4.new_markdown_cell("## 中文说明 ZH_MARKER", metadata={"tags": ["lang-zh"]})
+    en = nbformat.v4.new_markdown_cell("## English text EN_MARKER", metadata={"tags": ["lang-en"]})
+    nb.cells = [nbformat.v4.new_markdown_cell("# 标题 TITLE_MARKER"), params, zh, en, cell]
     page = notebook_html(nb, "任务", "zh")
+    assert "ZH_MARKER" in page and "EN_MARKER" not in page  # narrative in the report language
+    english = notebook_html(nb, "job", "en")
+    assert "EN_MARKER" in english and "ZH_MARKER" not in english
     assert "VISIBLE_OUTPUT" in page and "RESULT_MARKER" in page and "TITLE_MARKER" in page
     for hidden in ("CODE_MARKER = 2", "SECRET_PARAM", "STDERR_MARKER"):
         assert hidden not in page
@@ -512,9 +517,8 @@ def test_client_html_has_no_code_prompts_or_stderr():
 def test_jobs_draw_charts_inline_whatever_mplbackend_says(monkeypatch):
     from ars_analysis.reports import _inline_charts
 
-    monkeypatch.setenv(
-        "MPLBACKEND", "Agg"
-    )  # common on headless servers: kernels would draw nothing
+    # common on headless servers: kernels would draw nothing
+    monkeypatch.setenv("MPLBACKEND", "Agg")
     with _inline_charts():
         assert os.environ["MPLBACKEND"] == "module://matplotlib_inline.backend_inline"
     assert os.environ["MPLBACKEND"] == "Agg"
