@@ -230,15 +230,16 @@ def _round_d(x: Decimal) -> Decimal:
     return x.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _tier_d(c: Commission, measure: Decimal, att: Decimal, scale: Decimal) -> Decimal:
-    """Unrounded commission of one measure at one attainment (Decimal)."""
+def _tier_scalar(c: Commission, measure, att, scale, num):
+    """Unrounded commission of one measure at one attainment, in the number type ``num``
+    (``_D`` for the exact engine, ``float`` for the per-rep reference loop)."""
     if measure <= 0:
-        return Decimal(0)
+        return num(0)
     x = measure if c.basis == "amount" else att
-    starts = [_D(t.start) for t in c.tiers]
-    rates = [_D(t.rate) for t in c.tiers]
+    starts = [num(t.start) for t in c.tiers]
+    rates = [num(t.rate) for t in c.tiers]
     if c.mode == "marginal":
-        total = Decimal(0)
+        total = num(0)
         for i, (lo, rate) in enumerate(zip(starts, rates, strict=True)):
             hi = starts[i + 1] if i + 1 < len(starts) else None
             top = x if hi is None else min(x, hi)
@@ -250,6 +251,11 @@ def _tier_d(c: Commission, measure: Decimal, att: Decimal, scale: Decimal) -> De
     if c.mode == "interpolated" and k + 1 < len(starts):
         rate = rates[k] + (rates[k + 1] - rates[k]) * (x - starts[k]) / (starts[k + 1] - starts[k])
     return measure * rate
+
+
+def _tier_d(c: Commission, measure: Decimal, att: Decimal, scale: Decimal) -> Decimal:
+    """Unrounded commission of one measure at one attainment (Decimal)."""
+    return _tier_scalar(c, measure, att, scale, _D)
 
 
 def _scale_d(c: Commission, measure: Decimal, rev: Decimal, target: Decimal) -> Decimal:
@@ -485,24 +491,7 @@ def reference_payout(plan: Plan, g: Grid, *, exact: bool = True) -> dict[str, np
 
 
 def _tier_f_scalar(c: Commission, measure: float, att: float, scale: float) -> float:
-    if measure <= 0:
-        return 0.0
-    x = measure if c.basis == "amount" else att
-    starts = [t.start for t in c.tiers]
-    rates = [t.rate for t in c.tiers]
-    if c.mode == "marginal":
-        total = 0.0
-        for i, (lo, rate) in enumerate(zip(starts, rates, strict=True)):
-            hi = starts[i + 1] if i + 1 < len(starts) else None
-            top = x if hi is None else min(x, hi)
-            if top > lo:
-                total += rate * (top - lo)
-        return total if c.basis == "amount" else total * scale
-    k = max(i for i, lo in enumerate(starts) if x >= lo)
-    rate = rates[k]
-    if c.mode == "interpolated" and k + 1 < len(starts):
-        rate = rates[k] + (rates[k + 1] - rates[k]) * (x - starts[k]) / (starts[k + 1] - starts[k])
-    return measure * rate
+    return _tier_scalar(c, measure, att, scale, float)
 
 
 def _scale_f_scalar(c: Commission, measure, rev, target):
