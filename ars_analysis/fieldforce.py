@@ -151,6 +151,7 @@ def load_standards(path: str | Path | None = None, **overrides) -> dict:
         "far_checkin_m",
         "scorecard_weights",
         "attainment_cap",
+        "min_score_basis",
         "reference",
     }
     unknown = sorted(set(raw) - known)
@@ -197,6 +198,11 @@ def load_standards(path: str | Path | None = None, **overrides) -> dict:
     if not isinstance(cap, (int, float)) or isinstance(cap, bool) or cap <= 0:
         raise ValueError(f"{where}: 'attainment_cap' must be a positive number, got {cap!r}")
     out["attainment_cap"] = float(cap)
+
+    basis = raw.get("min_score_basis", 0.75)
+    if not isinstance(basis, (int, float)) or isinstance(basis, bool) or not 0 <= basis <= 1:
+        raise ValueError(f"{where}: 'min_score_basis' must be a share in [0, 1], got {basis!r}")
+    out["min_score_basis"] = float(basis)
 
     ref = raw.get("reference", {}) or {}
     if not isinstance(ref, Mapping):
@@ -1516,7 +1522,10 @@ def _score(card: pd.DataFrame, std: dict) -> pd.Series:
         has = x.notna()
         num += np.where(has, w * x.fillna(0), 0.0)
         den += np.where(has, w, 0.0)
-    return (100 * num / den).where(den > 0)
+    # A rep measured on only a few KPIs (e.g. a manager without terminals of his own) gets no
+    # score rather than a high one on what little is measured: ranking him would mislead.
+    basis = den / sum(weights.values())
+    return (100 * num / den).where((den > 0) & (basis >= std.get("min_score_basis", 0.0) - 1e-12))
 
 
 def rep_scorecard(
@@ -1575,7 +1584,8 @@ def rep_scorecard(
         ``frequency_compliance`` (shares 0-1), ``avg_time_in_store_min``, ``visits_per_day``,
         ``far_checkin_share`` (0-1), ``new_terminals`` (count), ``attainment``, ``score``
         (0-100, weighted mean of the KPIs scaled to 0-1 as explained in the standards file,
-        over the KPIs the rep has), plus context: ``planned_visits``, ``done_visits``,
+        over the KPIs the rep has; empty when those carry less than ``min_score_basis`` of the
+        weights, e.g. a manager without terminals of his own), plus context: ``planned_visits``, ``done_visits``,
         ``unplanned_visits``, ``excluded_visits`` (left out of time measures),
         ``revenue``, ``target_revenue``.
 

@@ -658,3 +658,25 @@ def test_scorecard_periods_stay_in_window():
     card = ff.rep_scorecard(v, t, freq="M")
     assert card["period"].tolist() == ["2025-02"]
     assert card["visit_completion"].tolist() == [1.0]
+
+
+def test_rep_measured_on_too_few_kpis_gets_no_score(visits, terminals, tmp_path):
+    # R2 keeps visiting T3 but no longer has terminals of its own: no coverage KPI
+    unassigned = terminals.assign(rep_id=terminals["rep_id"].replace({"R2": None}))
+    weights = {"visit_completion": 0.5, "frequency_compliance": 0.5}
+    card = ff.rep_scorecard(visits, unassigned, weights=weights).set_index("rep_id")
+    assert math.isnan(card.loc["R2", "frequency_compliance"])
+    assert math.isnan(card.loc["R2", "score"])  # 50% of the weight measured < 75% default
+    assert card.loc["R1", "score"] == pytest.approx(100 * (0.75 + 1.0) / 2)
+    lenient = tmp_path / "standards.yml"
+    lenient.write_text("frequency: {top: 7, other: 30}\nmin_score_basis: 0.5\n", encoding="utf-8")
+    card = ff.rep_scorecard(visits, unassigned, weights=weights, standards_path=lenient)
+    assert card.set_index("rep_id").loc["R2", "score"] == pytest.approx(50.0)
+    with pytest.raises(ValueError, match="min_score_basis"):
+        ff.load_standards(_write(tmp_path, "frequency: {top: 7}\nmin_score_basis: 2\n"))
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "bad_standards.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
