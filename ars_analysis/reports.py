@@ -659,36 +659,17 @@ def client_notebook(nb, lang: str | None = None):
 
 
 def notebook_html(nb, title: str, lang: str = "zh") -> str:
-    """Client-ready HTML of an executed notebook: outputs and markdown only."""
-    from nbconvert import HTMLExporter
+    """Client-ready, self-contained HTML of an executed notebook (see
+    :mod:`ars_analysis.presentation.page`)."""
+    from ars_analysis.presentation.page import notebook_page
 
-    exporter = HTMLExporter(
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        language_code="zh" if lang == "zh" else "en",
-    )
-    body, _ = exporter.from_notebook_node(
-        client_notebook(nb, lang), resources={"metadata": {"name": title}}
-    )
-    return body
-
-
-_CSS = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei",Helvetica,Arial,sans-serif;margin:2em;color:#222}
-table{border-collapse:collapse;font-size:14px}th,td{border:1px solid #ccc;padding:4px 8px;
-vertical-align:top;text-align:left}th{background:#f2f2f2}pre{background:#f7f7f7;padding:1em;
-overflow-x:auto;white-space:pre-wrap}.ok{color:#1a7f37;font-weight:bold}.failed,.timeout{color:#c62828;
-font-weight:bold}.small{font-size:12px;color:#555}ul{margin:0;padding-left:1.2em}
-"""
+    return notebook_page(nb, lang, title)
 
 
 def _page(title: str, body: str, lang: str) -> str:
-    code = "zh-CN" if lang == "zh" else "en"
-    return (
-        f'<!DOCTYPE html>\n<html lang="{code}"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head>\n<body>\n{body}\n</body></html>\n"
-    )
+    from ars_analysis.presentation.page import page
+
+    return page(title, body, lang)
 
 
 def error_page(

@@ -209,4 +209,4 @@ def test_report_intro_states_period_parameters_and_quality_in_the_report_languag
     assert "| region | 华东 |" in zh and "| cuts | 0.8, 0.95 |" in zh
     assert "提示2 项（涉及 190 行）" in zh and "rows" not in zh
     en = report_intro("Core customers", ds, {}, "en").data
-    assert "Data period: 2025-01-10 to 2025-03-31" in en and "warning: 2 (190 rows)" in en
+    assert "Data period: 2025-01-10 to 2025-03-31" in en and "Warning: 2 (190 rows)" in en

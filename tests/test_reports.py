@@ -499,6 +499,9 @@ def test_client_html_has_no_code_prompts_or_stderr():
         nbformat.v4.new_output(
             "execute_result", data={"text/plain": "RESULT_MARKER"}, execution_count=2
         ),
+        nbformat.v4.new_output(
+            "display_data", data={"text/html": "<p>HTML_MARKER</p>", "text/plain": "<obj>"}
+        ),
     ]
     zh = nbformat.v4.new_markdown_cell("## 中文说明 ZH_MARKER", metadata={"tags": ["lang-zh"]})
     en = nbformat.v4.new_markdown_cell("## English text EN_MARKER", metadata={"tags": ["lang-en"]})
@@ -507,11 +510,15 @@ def test_client_html_has_no_code_prompts_or_stderr():
     assert "ZH_MARKER" in page and "EN_MARKER" not in page  # narrative in the report language
     english = notebook_html(nb, "job", "en")
     assert "EN_MARKER" in english and "ZH_MARKER" not in english
-    assert "VISIBLE_OUTPUT" in page and "RESULT_MARKER" in page and "TITLE_MARKER" in page
-    for hidden in ("CODE_MARKER = 2", "SECRET_PARAM", "STDERR_MARKER"):
+    # rich outputs (tables, charts) are kept; prints and plain-text reprs never reach a client
+    assert "HTML_MARKER" in page and "TITLE_MARKER" in page
+    for hidden in ("CODE_MARKER = 2", "SECRET_PARAM", "STDERR_MARKER", "VISIBLE_OUTPUT"):
         assert hidden not in page
+    assert "RESULT_MARKER" not in page and "&lt;obj&gt;" not in page
     assert not re.search(r"In&nbsp;\[\d*\]|Out\[\d+\]", page)
-    assert '<html lang="zh">' in page and "<title>任务</title>" in page
+    # the tab shows the report's title; nothing is loaded from the internet
+    assert '<html lang="zh-CN">' in page and "<title>标题 TITLE_MARKER</title>" in page
+    assert "<script" not in page and "http" not in page.split("<body>")[0]
 
 
 def test_jobs_draw_charts_inline_whatever_mplbackend_says(monkeypatch):

@@ -53,3 +53,43 @@ def use_style(context: str = "notebook") -> None:
     mpl.rcParams["axes.unicode_minus"] = False
     mpl.rcParams["figure.dpi"] = 100
     mpl.rcParams["savefig.bbox"] = "tight"
+    # Never "1e6" or an offset on an axis: plain numbers (thousands separators come from
+    # :func:`thousands`, which every chart function applies to its value axes).
+    mpl.rcParams["axes.formatter.limits"] = (-9, 15)
+    mpl.rcParams["axes.formatter.useoffset"] = False
+    mpl.rcParams["legend.loc"] = "best"
+    mpl.rcParams["legend.framealpha"] = 0.85
+    _sharp_inline_charts()
+
+
+def _sharp_inline_charts() -> None:
+    # Inline charts at twice the pixel density (sharp on high-resolution screens and in print).
+    try:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # not in a notebook environment
+        return
+    set_matplotlib_formats("retina")
+
+
+def thousands(ax, axis: str = "y", percent: bool = False, decimals: int = 0):
+    """Format an axis of ``ax`` with thousands separators (or as percentages of 1) and return
+    ``ax``.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 2_000_000], [0, 1])
+    >>> thousands(ax, "x").xaxis.get_major_formatter()(1_500_000, 0)
+    '1,500,000'
+    >>> plt.close(fig)
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    if percent:
+        formatter = FuncFormatter(lambda v, _: f"{100 * v:,.{decimals}f}%")
+    else:
+        formatter = FuncFormatter(lambda v, _: f"{v:,.{decimals}f}")
+    for name in ("x", "y") if axis == "both" else (axis,):
+        getattr(ax, f"{name}axis").set_major_formatter(formatter)
+    return ax

@@ -32,12 +32,21 @@ def _all_labels() -> dict[str, dict[str, str]]:
             continue
         ns = entry.name[: -len(".yml")]
         data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
-        for key, texts in data.items():
-            missing = [lang for lang in LANGS if lang not in (texts or {})]
-            if missing:
-                raise ValueError(f"labels/{entry.name}: key {key!r} has no text for {missing}")
-            out[f"{ns}.{key}"] = texts
+        _flatten(entry.name, ns, data, out)
     return out
+
+
+def _flatten(file: str, prefix: str, data: dict, out: dict) -> None:
+    # A key maps to {zh: ..., en: ...}, or to a group of such keys (category values, e.g.
+    # ``movement_values: {up: {zh: 上升, en: Up}}`` gives ``customers.movement_values.up``).
+    for key, texts in data.items():
+        if isinstance(texts, dict) and texts and not any(lang in texts for lang in LANGS):
+            _flatten(file, f"{prefix}.{key}", texts, out)
+            continue
+        missing = [lang for lang in LANGS if lang not in (texts or {})]
+        if missing:
+            raise ValueError(f"labels/{file}: key {key!r} has no text for {missing}")
+        out[f"{prefix}.{key}"] = texts
 
 
 def check_lang(lang: str) -> str:
@@ -61,6 +70,11 @@ def label(key: str, lang: str = "zh", **fmt) -> str:
             f"no label {key!r}; add it to ars_analysis/labels/{key.split('.')[0]}.yml"
         ) from None
     return text.format(**fmt) if fmt else text
+
+
+def has_label(key: str) -> bool:
+    """True when ``key`` has texts (for optional lookups such as category values)."""
+    return key in _all_labels()
 
 
 def labels(keys, lang: str = "zh") -> dict[str, str]:

@@ -1,0 +1,116 @@
+"""The client configuration: one YAML per client with every definition its reports share.
+
+One definition per concept across all reports of a client — what a top terminal is, which count
+of core customers is the headline, the minimum sample sizes below which a statistic becomes a
+caveat, the market assumptions that drive a number — set once in a file such as
+``config/clients/sample.yml`` and read by every notebook (parameter ``client_config``).
+
+The file is validated by pydantic models; an error names the file, the key path and what was
+expected.
+
+Examples
+--------
+>>> cfg = load_client_config()
+>>> cfg.definitions.top_terminal.share, cfg.definitions.top_terminal.within
+(0.2, 'region')
+>>> cfg.min_sample.correlation
+10
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ClientConfigError(ValueError):
+    """The client configuration file is invalid (file, key path, what was expected)."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TopTerminal(_Model):
+    share: float = Field(0.2, gt=0, le=1)
+    within: Literal["region", "national"] = "region"
+
+
+class CoreCustomer(_Model):
+    abc_scope: Literal["territory", "region", "national"] = "territory"
+    abc_min_group: int = Field(10, ge=1)
+    abc_cuts: tuple[float, float] = (0.8, 0.95)
+    movement_freq: Literal["Q", "Y"] = "Q"
+
+
+class Definitions(_Model):
+    top_terminal: TopTerminal = TopTerminal()
+    core_customer: CoreCustomer = CoreCustomer()
+
+
+class MinSample(_Model):
+    correlation: int = Field(10, ge=3)
+    segments: int = Field(30, ge=2)
+    per_segment: int = Field(5, ge=1)
+    group_rate: int = Field(5, ge=1)
+    tail_fit: int = Field(50, ge=10)
+
+
+class Market(_Model):
+    unobserved_terminal_ratio: float = Field(0.5, ge=0)
+
+
+class Incentives(_Model):
+    category_share: float | None = Field(None, gt=0, le=1)
+
+
+class ClientConfig(_Model):
+    """A client's configuration (see ``config/clients/sample.yml`` for every key)."""
+
+    client: str = ""
+    region_names: dict[str, dict[str, str]] = {}
+    definitions: Definitions = Definitions()
+    min_sample: MinSample = MinSample()
+    market: Market = Market()
+    incentives: Incentives = Incentives()
+    source: str | None = None
+
+
+#: The sample client's configuration shipped with the package.
+SAMPLE_CLIENT = "sample.yml"
+
+
+def _default_path() -> Path:
+    return Path(str(resources.files("ars_analysis") / "config" / "clients" / SAMPLE_CLIENT))
+
+
+def _key_path(loc) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
+
+
+def load_client_config(path: str | os.PathLike | None = None) -> ClientConfig:
+    """Read and validate a client configuration (``None``: the sample client's).
+
+    Raises :class:`ClientConfigError` naming the file, the key path and what was expected.
+    """
+    file = Path(path) if path is not None else _default_path()
+    if not file.is_file():
+        raise ClientConfigError(f"client configuration {file}: file not found")
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ClientConfigError(f"client configuration {file}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ClientConfigError(f"client configuration {file}: expected a mapping of keys")
+    try:
+        return ClientConfig(**raw, source=str(file))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_key_path(e['loc'])}: {e['msg']} (got {e.get('input')!r})" for e in exc.errors()
+        )
+        raise ClientConfigError(f"client configuration {file}: {problems}") from None
