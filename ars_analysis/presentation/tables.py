@@ -250,8 +250,12 @@ class ReportTable:
     def _repr_html_(self) -> str:
         return self.to_html()
 
-    def __repr__(self) -> str:  # what a plain console shows; never reaches a client page
-        return f"ReportTable({self.title or ''!r}, {len(self.data)} rows)"
+    def __repr__(self) -> str:
+        # The plain-text twin of the HTML (what a console and nbval's comparison see); client
+        # pages never show text/plain when a richer output exists.
+        frame = self.display_frame()
+        frame.columns = self.headers()
+        return (self.title + "\n" if self.title else "") + frame.to_string(index=False)
 
 
 def with_names(
