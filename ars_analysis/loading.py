@@ -1,9 +1,10 @@
 """Load a client's exports into the contract tables: read, map columns, parse, validate.
 
 :func:`load_dataset` reads a folder of CSV (UTF-8, UTF-8 with BOM, GBK/GB18030), Excel
-(``.xlsx``, first sheet) and Parquet files. Each file feeds the contract table named by its file
-stem (the table name or one of its aliases, e.g. ``经销商.xlsx`` -> customers, ``销售明细.csv`` ->
-sales) or by a mapping file. Headers are matched to contract columns by canonical name, then by
+(``.xlsx``, ``.xls``; every sheet with the first sheet's headers) and Parquet files. Each file
+feeds the contract table named by its file stem (the table name or one of its aliases, e.g.
+``经销商.xlsx`` -> customers, ``销售明细.csv`` -> sales) or by a mapping file. Headers are matched to
+contract columns by canonical name, then by
 the contract's aliases (case-, space- and punctuation-insensitive), and by the mapping file.
 The mapping file format is documented in ``data/README.md``.
 

@@ -351,6 +351,8 @@ def test_render_end_to_end(tmp_path, data_dir, capsys, monkeypatch):
         "ax.set_title('区域销售额')",  # shown by the inline backend, like the real notebooks
     )
     out = tmp_path / "out"
+    with open(data_dir / "customers.csv", "a", encoding="utf-8") as fh:
+        fh.write("C5,../escape\n")  # regions are checked against the data before any job runs
     cfg_path = write_config(
         tmp_path / "r.yml",
         f"client: 测试客户\ndata_path: {data_dir}\nnotebooks_dir: {nbs}\noutput_dir: {out}\n"
