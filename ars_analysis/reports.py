@@ -847,6 +847,18 @@ def _publish(staging: Path, out_dir: Path, notebook_name: str) -> None:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, killed but not yet reaped, does not)."""
+    try:
+        import psutil
+
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+        except psutil.Error:  # AccessDenied: it exists
+            return True
+    except ImportError:
+        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
