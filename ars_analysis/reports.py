@@ -40,6 +40,14 @@ root), not against the config file's folder. Example::
 
 Job names are ``<name>[-<region>][-<lang>]`` (the language suffix only when the job lists more
 than one language), made safe for the file system by :func:`safe_name`.
+
+Before any job runs (and before the output folder is created) the data folder and mapping file
+must exist, every region must be one of the data's regions (exactly: ``"华东 "`` is an error that
+suggests ``"华东"``; the message lists the valid regions) and a job's period must not be reversed
+or miss the sales dates (:func:`check_data`). A job renders into a hidden staging folder beside
+its folder, which replaces the job folder only when complete: an interrupted run (``kill -9``)
+keeps the previous report, and the next run cleans up. The index is built from what is on disk.
+Worker processes end with the ``ars render`` process.
 """
 
 from __future__ import annotations

@@ -69,6 +69,12 @@ def write_config(path: Path, text: str) -> Path:
     return path
 
 
+def _bytes_of(*paths: Path) -> dict[str, bytes]:
+    """The bytes of every file under ``paths`` (input files must never change)."""
+    files = [q for p in paths for q in ([p] if p.is_file() else sorted(p.rglob("*")))]
+    return {str(f): f.read_bytes() for f in files if f.is_file()}
+
+
 @pytest.fixture
 def data_dir(tmp_path):
     d = tmp_path / "data"
@@ -362,11 +368,13 @@ def test_render_end_to_end(tmp_path, data_dir, capsys, monkeypatch):
         "    parameters: {n: 42}\n"
         "  - notebook: boom\n  - notebook: slow\n    timeout: 3\n  - notebook: chart\n",
     )
+    inputs_before = _bytes_of(data_dir, nbs, cfg_path)
     parser = argparse.ArgumentParser(prog="ars")
     add_cli(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["render", "--config", str(cfg_path), "--jobs", "2", "--quiet"])
     code = args.func(args)
     printed = capsys.readouterr().out
+    assert _bytes_of(data_dir, nbs, cfg_path) == inputs_before  # inputs are only read
     assert code == 1  # some jobs failed
     assert "3/5 reports rendered" in printed
     assert re.search(r"FAILED\s+boom: ValueError: BOOM_MARKER", printed)
