@@ -484,7 +484,8 @@ def _read_csv(path: Path, encoding, header_row, known) -> tuple[pd.DataFrame, st
     data = path.read_bytes()
     used = encoding or _detect_encoding(data, path)
     head = data[: 1 << 16].decode(used, errors="ignore")
-    if not data.decode(used, errors="ignore").strip(" \t\r\n\ufeff\u3000\x00"):
+    blank = " \t\r\n\ufeff\u3000\x00"
+    if not head.strip(blank) and not data.decode(used, errors="ignore").strip(blank):
         raise FileProblem(
             "empty_file",
             f"{path.name} is empty ({len(data)} bytes, no header and no data); "
