@@ -40,6 +40,14 @@ root), not against the config file's folder. Example::
 
 Job names are ``<name>[-<region>][-<lang>]`` (the language suffix only when the job lists more
 than one language), made safe for the file system by :func:`safe_name`.
+
+Before any job runs (and before the output folder is created) the data folder and mapping file
+must exist, every region must be one of the data's regions (exactly: ``"华东 "`` is an error that
+suggests ``"华东"``; the message lists the valid regions) and a job's period must not be reversed
+or miss the sales dates (:func:`check_data`). A job renders into a hidden staging folder beside
+its folder, which replaces the job folder only when complete: an interrupted run (``kill -9``)
+keeps the previous report, and the next run cleans up. The index is built from what is on disk.
+Worker processes end with the ``ars render`` process.
 """
 
 from __future__ import annotations
@@ -608,6 +616,51 @@ def check_jobs(jobs: list[Job]) -> None:
         )
 
 
+def check_data(cfg: ReportConfig, jobs: list[Job], data: DataInfo) -> None:
+    """Check the data-dependent parameters of ``jobs`` before any job runs.
+
+    The data folder (and mapping file) must exist; every region must be one of the data's
+    regions (whitespace variants such as ``"华东 "`` get a suggestion); a job's period must not
+    start after it ends nor miss the sales dates. Raises :class:`ReportConfigError` listing every
+    problem with the valid values.
+    """
+    if not cfg.data_path.exists():
+        raise ReportConfigError(
+            f"{cfg.source}: data_path {cfg.data_path} not found; give the folder of the client's "
+            "files (relative paths are relative to the current directory)"
+        )
+    if cfg.mapping_path is not None and not cfg.mapping_path.is_file():
+        raise ReportConfigError(f"{cfg.source}: mapping_path {cfg.mapping_path} not found")
+    problems: list[str] = []
+    wanted = [j for j in jobs if j.parameters.get("region") is not None]
+    if wanted:
+        valid = data.regions()
+        squeeze = {re.sub(r"\s+", "", v): v for v in valid}
+        for j in wanted:
+            region = j.parameters["region"]
+            if not isinstance(region, str) or region not in valid:
+                hint = squeeze.get(re.sub(r"\s+", "", str(region)))
+                problems.append(
+                    f"job {j.name!r}: region {region!r} is not in the data"
+                    + (f" (did you mean {hint!r}?)" if hint else "")
+                    + f"; regions in the data: {', '.join(valid)}"
+                )
+    data_period = data.period() if jobs else None
+    for j in jobs:
+        start, end = j.parameters.get("start"), j.parameters.get("end")
+        if start and end and start > end:
+            problems.append(f"job {j.name!r}: start {start} is after end {end}")
+        elif data_period and ((start and start > data_period[1]) or (end and end < data_period[0])):
+            problems.append(
+                f"job {j.name!r}: the period {start or '…'} – {end or '…'} has no sales; the data "
+                f"covers {data_period[0]} – {data_period[1]}"
+            )
+    if problems:
+        raise ReportConfigError(
+            "invalid job parameters for this data (nothing was run):\n  " + "\n  ".join(problems)
+        )
+
+
 def select_jobs(jobs: list[Job], only: str | None) -> list[Job]:
     """Jobs whose name matches the glob ``only`` (comma-separated globs; a bare word = substring)."""
     if not only:
@@ -728,16 +781,99 @@ def _failing_cell(nb) -> tuple[int | None, str | None, str | None]:
     return None, None, None
 
 
-def _clear_job_dir(out_dir: Path, notebook_name: str) -> None:
-    """Remove the outputs of a previous run of this job (only files the job itself writes)."""
+def _job_files(out_dir: Path, notebook_name: str) -> list[Path]:
+    """The files of ``out_dir`` a run of the job writes (report, error page, notebook, ...)."""
     if not out_dir.is_dir():
-        return
-    for p in out_dir.iterdir():
-        if p.is_file() and (
+        return []
+    return [
+        p
+        for p in out_dir.iterdir()
+        if p.is_file()
+        and (
             p.name in {REPORT_HTML, ERROR_HTML, RESULTS_FILE, STATUS_FILE, notebook_name}
             or p.suffix == ".xlsx"
-        ):
-            p.unlink()
+        )
+    ]
+
+
+_STAGING = ".rendering-"
+_RETIRED = ".previous-"
+
+
+def _staging_dir(out_dir: Path) -> Path:
+    """A fresh folder beside ``out_dir`` where a run writes until it is complete."""
+    staging = out_dir.parent / f".{out_dir.name}{_STAGING}{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    return staging
+
+
+def _publish(staging: Path, out_dir: Path, notebook_name: str) -> None:
+    """Replace ``out_dir`` by the complete ``staging`` folder.
+
+    Files in ``out_dir`` the job does not write (a consultant's notes) are carried over. The
+    previous folder is renamed aside, the new one renamed in, then the previous one removed: a
+    crash leaves either the old or the new report, never a mix or nothing
+    (:func:`_recover_job_dirs` puts a folder renamed aside back).
+    """
+    if out_dir.is_dir():
+        own = {p.name for p in _job_files(out_dir, notebook_name)}
+        for p in out_dir.iterdir():
+            if p.name not in own and not (staging / p.name).exists():
+                if p.is_dir():
+                    shutil.copytree(p, staging / p.name)
+                else:
+                    shutil.copy2(p, staging / p.name)
+        retired = out_dir.parent / f".{out_dir.name}{_RETIRED}{os.getpid()}"
+        if retired.exists():
+            shutil.rmtree(retired)
+        os.replace(out_dir, retired)
+        os.replace(staging, out_dir)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(staging, out_dir)
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, killed but not yet reaped, does not)."""
+    try:
+        import psutil
+
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+        except psutil.Error:  # AccessDenied: it exists
+            return True
+    except ImportError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _recover_job_dirs(root: Path) -> None:
+    """Clean up after an interrupted run: staging folders of dead runs are removed, a job folder
+    renamed aside and not replaced is put back."""
+    if not root.is_dir():
+        return
+    for p in root.iterdir():
+        if not p.is_dir() or not p.name.startswith("."):
+            continue
+        for marker in (_STAGING, _RETIRED):
+            name, sep, pid = p.name[1:].rpartition(marker)
+            if not sep or not pid.isdigit() or _pid_alive(int(pid)) and int(pid) != os.getpid():
+                continue
+            final = root / name
+            if marker == _RETIRED and not final.exists():
+                os.replace(p, final)
+            else:
+                shutil.rmtree(p, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -769,9 +905,11 @@ def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
     from papermill.exceptions import PapermillExecutionError
 
     t0 = time.perf_counter()
-    out_dir = job.out_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _clear_job_dir(out_dir, job.notebook.name)
+    final_dir = job.out_dir
+    # The previous report stays in place until the new run is complete (kill -9 loses nothing).
+    out_dir = _staging_dir(final_dir)
+    parameters = {**job.parameters, "output_dir": notebook_path(out_dir, job.notebook)}
+    executed_path = out_dir / job.notebook.name
     lang = job.parameters.get("lang") or lang_index
     deadline = time.monotonic() + job.timeout
 
@@ -780,13 +918,13 @@ def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
         return max(1, int(deadline - time.monotonic() + 0.999))
 
     status, message, exc_tb = "ok", "", None
-    with _inline_charts(), atomic_path(job.executed_path) as tmp:
+    with _inline_charts(), atomic_path(executed_path) as tmp:
         tmp_nb = tmp.with_suffix(".ipynb")
         try:
             pm.execute_notebook(
                 str(job.notebook),
                 str(tmp_nb),
-                parameters=job.parameters,
+                parameters=parameters,
                 cwd=str(job.notebook.parent),
                 kernel_name="python3",
                 progress_bar=False,
@@ -807,8 +945,8 @@ def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
             os.replace(tmp_nb, tmp)
         else:  # failed before papermill wrote anything: keep the input for inspection
             shutil.copyfile(job.notebook, tmp)
-    nb = nbformat.read(job.executed_path, as_version=4)
-    files: dict[str, Any] = {"notebook": job.executed_path.name}
+    nb = nbformat.read(executed_path, as_version=4)
+    files: dict[str, Any] = {"notebook": executed_path.name}
     if status == "ok":
         write_text(out_dir / REPORT_HTML, notebook_html(nb, job.name, lang))
         files["html"] = REPORT_HTML
@@ -831,14 +969,53 @@ def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
         **files,
     }
     write_text(out_dir / STATUS_FILE, json.dumps(result, ensure_ascii=False, indent=2))
+    _publish(out_dir, final_dir, job.notebook.name)
     return result
 
 
-def _init_worker(log_path: str) -> None:
-    """Send the worker's (and its kernels') stderr to the run log, not to the user's terminal."""
+def _end_with_parent(parent_pid: int) -> None:
+    """Make this worker die with the ``ars render`` process (and take its kernels along).
+
+    Linux: ``PR_SET_PDEATHSIG`` kills the worker when its parent process ends. Everywhere: a
+    daemon thread checks every second that ``parent_pid`` is alive; when it is not, it kills the
+    worker's own children (notebook kernels) and ends the worker.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while _pid_alive(parent_pid) and os.getppid() != 1:
+            time.sleep(1.0)
+        try:
+            import psutil
+
+            for child in psutil.Process().children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    child.kill()
+        except ImportError:
+            pass
+        os._exit(1)
+
+    import threading
+
+    threading.Thread(target=watch, name="ars-parent-watchdog", daemon=True).start()
+
+
+def _init_worker(log_path: str, parent_pid: int | None = None) -> None:
+    """Send the worker's (and its kernels') stderr to the run log, not to the user's terminal;
+    end the worker when ``parent_pid`` (the ``ars render`` process) ends."""
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 2)
     os.close(fd)
+    if parent_pid is not None:
+        _end_with_parent(parent_pid)
 
 
 def _failure(job: Job, message: str, tb: str | None, lang: str) -> dict[str, Any]:
@@ -867,6 +1044,8 @@ def _run_job_safely(job: Job, lang_index: str) -> dict[str, Any]:
     try:
         return run_job(job, lang_index)
     except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the others
+        staging = job.out_dir.parent / f".{job.out_dir.name}{_STAGING}{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
         lang = job.parameters.get("lang") or lang_index
         return _failure(job, f"{type(exc).__name__}: {exc}", traceback.format_exc(), lang)
 
@@ -1023,7 +1202,9 @@ def render(
         for j in selected:
             j.timeout = float(timeout)
     check_jobs(selected)
+    check_data(cfg, selected, data)
     cfg.output_dir.mkdir(parents=True, exist_ok=True)
+    _recover_job_dirs(cfg.output_dir)
     data_period = data.period()
     meta = {"fingerprint": data.fingerprint(), "version": __version__}
     for j in selected:
@@ -1040,7 +1221,10 @@ def render(
     log_path = cfg.output_dir / RENDER_LOG
     log_path.write_text("", encoding="utf-8")
     pool = ProcessPoolExecutor(
-        max_workers=n_workers, mp_context=ctx, initializer=_init_worker, initargs=(str(log_path),)
+        max_workers=n_workers,
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(str(log_path), os.getpid()),
     )
     with pool:
         pending = {pool.submit(_run_job_safely, j, cfg.lang): j for j in selected}
@@ -1063,18 +1247,32 @@ def render(
         bar.set_postfix(running=0, failed=failed, refresh=True)
     bar.close()
 
-    # The index lists every job of the config; jobs not run this time keep their last status.
-    by_name = {r["name"]: r for r in results}
-    for j in all_jobs:
-        if j.name not in by_name:
-            status_file = j.out_dir / STATUS_FILE
-            if status_file.exists():
-                try:
-                    by_name[j.name] = json.loads(status_file.read_text(encoding="utf-8"))
-                except ValueError:
-                    pass
-    write_text(cfg.output_dir / INDEX_HTML, build_index(list(by_name.values()), cfg, data))
+    write_text(cfg.output_dir / INDEX_HTML, build_index(_on_disk(all_jobs, results), cfg, data))
     return results
+
+
+def _on_disk(jobs: list[Job], results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the index shows: every job of the config as its folder says (``status.json``); a
+    status whose page is not on disk is shown as failed, a job never run is left out."""
+    ran = {r["name"]: r for r in results}
+    out = []
+    for j in jobs:
+        status: dict[str, Any] | None = None
+        with contextlib.suppress(OSError, ValueError):
+            status = json.loads((j.out_dir / STATUS_FILE).read_text(encoding="utf-8"))
+        if not isinstance(status, dict) or "status" not in status:
+            status = ran.get(j.name)
+        if status is None:
+            continue
+        page = status.get("html") or (REPORT_HTML if status["status"] == "ok" else ERROR_HTML)
+        if not (j.out_dir / page).is_file():
+            status = {
+                **status,
+                "status": "failed",
+                "message": f"{page} is missing from {j.out_dir.name}/; render the job again",
+            }
+        out.append({**status, "name": j.name})
+    return out
 
 
 def summary(results: list[dict[str, Any]]) -> str:

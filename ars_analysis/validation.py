@@ -54,6 +54,7 @@ __all__ = [
     "REFERENCE_SEVERITY",
     "format_quality",
     "normalise_codes",
+    "short_repr",
     "schema_for",
     "validate",
 ]
@@ -74,6 +75,12 @@ CHECKS: dict[str, str] = {
     "missing_column": "fatal",
     "missing_source_column": "fatal",
     "ambiguous_file": "fatal",
+    "empty_file": "fatal/warning",
+    "unreadable_file": "fatal",
+    "ambiguous_date_order": "fatal",
+    "implausible_date": "fatal",
+    "invalid_period": "fatal",
+    "no_sales": "fatal",
     "not_a_date": "fatal",
     "not_a_datetime": "fatal",
     "not_a_number": "fatal",
@@ -91,6 +98,8 @@ CHECKS: dict[str, str] = {
     "overlapping_visits": "warning",
     "inconsistent_values": "warning",
     "unused_file": "warning",
+    "totals_row": "warning",
+    "negative_cost": "warning",
 }
 
 #: Accepted codes of the categorical columns (the contract lists).
@@ -167,6 +176,22 @@ class DataValidationError(ValueError):
     def __init__(self, message: str, quality: pd.DataFrame):
         super().__init__(message)
         self.quality = quality
+
+
+#: Longest value shown in a message (longer ones are cut with an ellipsis).
+MAX_VALUE_CHARS = 60
+
+
+def short_repr(value) -> str:
+    """``repr(value)``, cut to :data:`MAX_VALUE_CHARS` characters (a 300,000-character id).
+
+    >>> short_repr("x" * 100)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…' (100 characters)"
+    """
+    text = str(value) if isinstance(value, str) else None
+    if text is None or len(text) <= MAX_VALUE_CHARS:
+        return repr(value)
+    return f"{text[: MAX_VALUE_CHARS - 3]!r}"[:-1] + f"…' ({len(text):,} characters)"
 
 
 def _rows_text(rows: Iterable) -> str:
@@ -323,7 +348,7 @@ def _schema_problems(log, table, file, frame, unparsed) -> None:
         col = spec.column(column)
         if code == "below_minimum":
             expected = f"{col.description}: a value >= {col.min_value:g}"
-            examples = ", ".join(repr(v) for v in grp["failure_case"].head(3).tolist())
+            examples = ", ".join(short_repr(v) for v in grp["failure_case"].head(3).tolist())
             problem = f"{len(grp):,} value(s) below the minimum, e.g. {examples}"
         else:
             expected = f"{col.description}: {expected}"
@@ -372,7 +397,10 @@ def _duplicate_keys(log, table, file, frame) -> None:
     dup = sub.duplicated(keep=False)
     if dup.any():
         examples = sub[dup.to_numpy()].drop_duplicates().head(3)
-        ex = "; ".join("/".join(str(v) for v in r) for r in examples.itertuples(index=False))
+        ex = "; ".join(
+            "/".join(short_repr(v)[1:-1] if isinstance(v, str) else str(v) for v in r)
+            for r in examples.itertuples(index=False)
+        )
         log.add_mask(
             "fatal",
             table,
@@ -400,7 +428,7 @@ def _references(log, tables, files) -> None:
                 continue
             severity = REFERENCE_SEVERITY.get((tname, col), "warning")
             unknown = pd.unique(values[bad])
-            ex = ", ".join(repr(v) for v in unknown[:3])
+            ex = ", ".join(short_repr(v) for v in unknown[:3])
             log.add_mask(
                 severity,
                 tname,
@@ -437,6 +465,19 @@ def _sales_signs(log, file, sales) -> None:
         ),
         "quantity and revenue of the same sign: both >= 0 (a sale) or both <= 0 (a return)",
     )
+    if "cost" in sales.columns:
+        c = sales["cost"].to_numpy(dtype=float, na_value=np.nan)
+        log.add_mask(
+            "warning",
+            "sales",
+            file,
+            "cost",
+            "negative_cost",
+            sales,
+            (c < 0) & ~neg,
+            lambda idx: f"{len(idx):,} sale line(s) (not returns) with a negative cost",
+            "cost >= 0 on a sale (a negative cost only on a return line)",
+        )
     if returns.any():
         total = float(np.nansum(r[returns]))
         log.add_mask(
@@ -466,7 +507,7 @@ def _codes(log, tname, file, frame) -> None:
         else:
             mask = (values.notna() & ~values.isin(allowed)).to_numpy()
             unknown = pd.unique(values[mask])
-        ex = ", ".join(repr(v) for v in unknown[:5])
+        ex = ", ".join(short_repr(v) for v in unknown[:5])
         log.add_mask(
             "warning",
             tname,
@@ -551,8 +592,31 @@ def validate(
     log = QualityLog()
     tables = {k: v for k, v in tables.items() if v is not None}
     # the period first: lines outside it are dropped, not checked further
-    if period is not None and "sales" in tables and "date" in tables["sales"].columns:
-        start, end = period
+    bad_period = False
+    if (
+        period is not None
+        and None not in period
+        and pd.Timestamp(period[0]) > pd.Timestamp(period[1])
+    ):
+        bad_period = True
+        log.add(
+            "fatal",
+            "sales",
+            files.get("sales"),
+            "date",
+            "invalid_period",
+            [],
+            f"the analysis period starts ({period[0]}) after it ends ({period[1]})",
+            "a start date on or before the end date",
+            n_rows=0,
+        )
+    if (
+        period is not None
+        and not bad_period
+        and "sales" in tables
+        and "date" in tables["sales"].columns
+    ):
+        start, end = (None if d is None else f"{pd.Timestamp(d):%Y-%m-%d}" for d in period)
         sales = tables["sales"]
         keep = between(sales["date"], start, end) | sales["date"].isna()
         n = log.add_mask(
@@ -568,6 +632,23 @@ def validate(
         )
         if n:
             tables["sales"] = sales[keep.to_numpy()]
+        if n and len(sales) and tables["sales"].empty:
+            dates = sales["date"].dropna()
+            covers = (
+                f"{dates.min():%Y-%m-%d} – {dates.max():%Y-%m-%d}" if len(dates) else "no dates"
+            )
+            log.add(
+                "fatal",
+                "sales",
+                files.get("sales"),
+                "date",
+                "no_sales",
+                [],
+                f"no sales line is dated in the analysis period {start or '…'} – {end or '…'} "
+                f"(the data covers {covers})",
+                "an analysis period that overlaps the sales dates",
+                n_rows=0,
+            )
     for name, spec in TABLES.items():
         if name not in tables and spec.required:
             log.add(
@@ -591,6 +672,18 @@ def validate(
     _references(log, tables, files)
     if "sales" in tables:
         _sales_signs(log, files.get("sales"), tables["sales"])
+        if not len(tables["sales"]) and not any(r["check"] == "no_sales" for r in log.rows):
+            log.add(
+                "fatal",
+                "sales",
+                files.get("sales"),
+                "",
+                "no_sales",
+                [],
+                f"{files.get('sales') or 'the sales table'} has no sales lines (only a header?)",
+                "at least one sales line",
+                n_rows=0,
+            )
     if "visits" in tables:
         _visits(log, files.get("visits"), tables["visits"])
     quality = log.frame()

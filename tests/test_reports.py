@@ -69,6 +69,12 @@ def write_config(path: Path, text: str) -> Path:
     return path
 
 
+def _bytes_of(*paths: Path) -> dict[str, bytes]:
+    """The bytes of every file under ``paths`` (input files must never change)."""
+    files = [q for p in paths for q in ([p] if p.is_file() else sorted(p.rglob("*")))]
+    return {str(f): f.read_bytes() for f in files if f.is_file()}
+
+
 @pytest.fixture
 def data_dir(tmp_path):
     d = tmp_path / "data"
@@ -351,6 +357,8 @@ def test_render_end_to_end(tmp_path, data_dir, capsys, monkeypatch):
         "ax.set_title('区域销售额')",  # shown by the inline backend, like the real notebooks
     )
     out = tmp_path / "out"
+    with open(data_dir / "customers.csv", "a", encoding="utf-8") as fh:
+        fh.write("C5,../escape\n")  # regions are checked against the data before any job runs
     cfg_path = write_config(
         tmp_path / "r.yml",
         f"client: 测试客户\ndata_path: {data_dir}\nnotebooks_dir: {nbs}\noutput_dir: {out}\n"
@@ -360,11 +368,13 @@ def test_render_end_to_end(tmp_path, data_dir, capsys, monkeypatch):
         "    parameters: {n: 42}\n"
         "  - notebook: boom\n  - notebook: slow\n    timeout: 3\n  - notebook: chart\n",
     )
+    inputs_before = _bytes_of(data_dir, nbs, cfg_path)
     parser = argparse.ArgumentParser(prog="ars")
     add_cli(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["render", "--config", str(cfg_path), "--jobs", "2", "--quiet"])
     code = args.func(args)
     printed = capsys.readouterr().out
+    assert _bytes_of(data_dir, nbs, cfg_path) == inputs_before  # inputs are only read
     assert code == 1  # some jobs failed
     assert "3/5 reports rendered" in printed
     assert re.search(r"FAILED\s+boom: ValueError: BOOM_MARKER", printed)
@@ -533,3 +543,170 @@ def test_jobs_draw_charts_inline_whatever_mplbackend_says(monkeypatch):
     with _inline_charts():
         assert "inline" in os.environ["MPLBACKEND"]
     assert "MPLBACKEND" not in os.environ
+
+
+# ---------------------------------------------------------------------------- issue 12
+
+
+def _config(tmp_path, data_dir, jobs: str, **extra) -> Path:
+    nbs = tmp_path / "nbs"
+    if not (nbs / "ok.ipynb").exists():
+        make_notebook(nbs, "ok", "x = 1")
+    settings = {"data_path": data_dir, "notebooks_dir": nbs, "output_dir": tmp_path / "out"}
+    settings.update(extra)
+    head = "".join(f"{k}: {v}\n" for k, v in settings.items())
+    return write_config(tmp_path / "r.yml", head + "jobs:\n" + jobs)
+
+
+@pytest.mark.parametrize(
+    "region, hint",
+    [("火星", None), ("华 东", "华东"), ("华东 ", "华东")],
+)
+def test_regions_not_in_the_data_fail_before_any_job(tmp_path, data_dir, region, hint):
+    cfg = _config(tmp_path, data_dir, f"  - notebook: ok\n    regions: ['华南', '{region}']\n")
+    with pytest.raises(ReportConfigError) as err:
+        render(cfg, progress=False)
+    msg = str(err.value)
+    assert f"region {region!r} is not in the data" in msg
+    assert "regions in the data: 华东, 华南, 西北/西南" in msg
+    assert (f"did you mean {hint!r}" in msg) == (hint is not None)
+    assert not (tmp_path / "out").exists()  # nothing run, nothing written
+
+
+def test_missing_data_path_is_a_message_and_leaves_no_output_folder(tmp_path, data_dir, capsys):
+    cfg = _config(tmp_path, tmp_path / "nope", "  - notebook: ok\n")
+    parser = argparse.ArgumentParser(prog="ars")
+    add_cli(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["render", "--config", str(cfg), "--quiet"])
+    assert args.func(args) == 2
+    err = capsys.readouterr().err
+    assert "data_path" in err and "not found" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_job_period_outside_the_data_fails_before_any_job(tmp_path, data_dir):
+    cfg = _config(tmp_path, data_dir, "  - notebook: ok\n    start: 2030-01-01\n")
+    with pytest.raises(ReportConfigError, match="has no sales; the data covers 2025-01-03"):
+        render(cfg, progress=False)
+    cfg = _config(
+        tmp_path, data_dir, "  - notebook: ok\n    start: 2025-05-01\n    end: 2025-02-01\n"
+    )
+    with pytest.raises(ReportConfigError, match="is after end"):
+        render(cfg, progress=False)
+
+
+def test_publish_replaces_the_folder_and_recovery_puts_it_back(tmp_path):
+    from ars_analysis.reports import _publish, _recover_job_dirs, _staging_dir
+
+    out = tmp_path / "out" / "job"
+    out.mkdir(parents=True)
+    (out / REPORT_HTML).write_text("old")
+    (out / "notes.txt").write_text("mine")  # not a job output: carried over
+    staging = _staging_dir(out)
+    (staging / ERROR_HTML).write_text("new")
+    assert (out / REPORT_HTML).read_text() == "old"  # untouched while the job runs
+    _publish(staging, out, "nb.ipynb")
+    assert sorted(p.name for p in out.iterdir()) == [ERROR_HTML, "notes.txt"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["job"]
+    # a crash between the two renames: the folder renamed aside comes back; dead staging goes
+    aside = out.parent / ".job.previous-999999999"
+    os.replace(out, aside)
+    dead = out.parent / ".job.rendering-999999999"
+    dead.mkdir()
+    _recover_job_dirs(out.parent)
+    assert (out / ERROR_HTML).read_text() == "new"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["job"]
+
+
+def test_index_only_describes_what_is_on_disk(tmp_path):
+    from ars_analysis.reports import _on_disk
+
+    job = Job("a", tmp_path / "a.ipynb", {}, 10.0, out_dir=tmp_path / "a")
+    job.out_dir.mkdir()
+    status = {"name": "a", "notebook": "a.ipynb", "status": "ok", "html": REPORT_HTML}
+    (job.out_dir / "status.json").write_text(json.dumps(status))
+    [row] = _on_disk([job], [])
+    assert row["status"] == "failed" and "missing" in row["message"]
+    (job.out_dir / REPORT_HTML).write_text("<html></html>")
+    assert _on_disk([job], [])[0]["status"] == "ok"
+
+
+def _render_process(tmp_path, data_dir, code: str):
+    """Start `ars render` in a new process group on a notebook running ``code``."""
+    import subprocess
+    import sys
+
+    nbs = tmp_path / "nbs"
+    make_notebook(nbs, "ok", "x = 1")
+    make_notebook(nbs, "job", code)
+    cfg = _config(tmp_path, data_dir, "  - notebook: job\n")
+    cmd = [sys.executable, "-m", "ars_analysis.cli", "render", "--config", str(cfg), "--quiet"]
+    return subprocess.Popen(
+        cmd,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+
+
+def _wait_for(predicate, seconds: float) -> bool:
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return predicate()
+
+
+@pytest.mark.slow
+def test_kill_during_render_keeps_the_previous_report(tmp_path, data_dir):
+    import signal
+
+    out = tmp_path / "out"
+    marker = tmp_path / "started"
+    proc = _render_process(tmp_path, data_dir, "print('FIRST')")
+    assert proc.wait(timeout=240) == 0
+    first = (out / "job" / REPORT_HTML).read_text(encoding="utf-8")
+    index = (out / INDEX_HTML).read_text(encoding="utf-8")
+    assert "FIRST" in first
+    code = f"import pathlib, time\npathlib.Path({str(marker)!r}).touch()\ntime.sleep(120)"
+    proc = _render_process(tmp_path, data_dir, code)
+    try:
+        assert _wait_for(marker.exists, 180), "the second run never started its job"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole render: runner, workers, kernels
+        proc.wait(timeout=30)
+    assert (out / "job" / REPORT_HTML).read_text(encoding="utf-8") == first
+    assert json.loads((out / "job" / "status.json").read_text(encoding="utf-8"))["status"] == "ok"
+    assert (out / INDEX_HTML).read_text(encoding="utf-8") == index
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")]  # the killed run's staging
+    # the next run cleans it up and replaces the report
+    make_notebook(tmp_path / "nbs", "job", "print('SECOND')")
+    render(tmp_path / "r.yml", progress=False)
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+    assert "SECOND" in (out / "job" / REPORT_HTML).read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="POSIX process groups")
+def test_workers_end_with_the_render_process(tmp_path, data_dir):
+    import signal
+
+    psutil = pytest.importorskip("psutil")
+    marker = tmp_path / "started"
+    code = f"import pathlib, time\npathlib.Path({str(marker)!r}).touch()\ntime.sleep(300)"
+    proc = _render_process(tmp_path, data_dir, code)
+    try:
+        assert _wait_for(marker.exists, 180), "the job never started"
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert children  # forkserver, worker, kernel
+        os.kill(proc.pid, signal.SIGKILL)  # only the `ars render` process
+        proc.wait(timeout=30)
+        gone, alive = psutil.wait_procs(children, timeout=30)
+        assert not alive, f"still running after their parent died: {alive}"
+    finally:
+        with pytest.raises(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
