@@ -383,9 +383,30 @@ def customer_sales(source, *, freq=None, start=None, end=None) -> pd.DataFrame:
 
 
 def terminal_sales(source, *, freq=None, start=None, end=None) -> pd.DataFrame:
-    """Sales per terminal (lines without a terminal, i.e. sell-in, are left out)."""
+    """Sales per terminal (lines without a terminal, i.e. sell-in, are left out).
+
+    When ``source`` is a Dataset with a terminal master, lines whose terminal ID is not in the
+    master are left out too: validation reports them (``unknown_reference``), and they must not
+    become phantom terminals that inflate terminal counts and concentration curves.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from ars_analysis.dataset import Dataset
+    >>> ds = Dataset({"sales": pd.DataFrame({
+    ...         "date": pd.to_datetime(["2025-01-05"] * 3), "customer_id": ["C1"] * 3,
+    ...         "terminal_id": ["T1", "T9", None], "product_id": ["P1"] * 3,
+    ...         "quantity": [1.0, 1.0, 1.0], "revenue": [10.0, 20.0, 30.0]}),
+    ...     "terminals": pd.DataFrame({"terminal_id": ["T1", "T2"]})})
+    >>> terminal_sales(ds)["terminal_id"].tolist()
+    ['T1']
+    """
     out = sales_by(source, ["terminal_id"], freq=freq, start=start, end=end)
-    return out[out["terminal_id"].notna()].reset_index(drop=True)
+    out = out[out["terminal_id"].notna()]
+    master = getattr(source, "tables", {}).get("terminals") if hasattr(source, "tables") else None
+    if master is not None and len(master) and "terminal_id" in master:
+        out = out[out["terminal_id"].isin(master["terminal_id"])]
+    return out.reset_index(drop=True)
 
 
 def rep_sales(source, *, freq="M", start=None, end=None) -> pd.DataFrame:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -253,3 +255,26 @@ def test_sales_lines_parse_once_and_serve_many_aggregations(tables, dataset, tmp
         )
     with pytest.raises(FileNotFoundError):
         SalesLines(tmp_path / "nothing_here_*.csv")
+
+
+def test_unknown_terminal_ids_do_not_become_phantom_terminals(tmp_path):
+    # A client export whose sales name terminals missing from the master (typos, closed shops):
+    # validation warns, and the terminal analyses see only master terminals.
+    import shutil
+
+    from ars_analysis import load_dataset
+    from ars_analysis.aggregate import terminal_sales
+
+    src = Path(__file__).resolve().parents[1] / "data" / "sample"
+    for f in src.glob("*.csv"):
+        shutil.copy(f, tmp_path / f.name)
+    sales = pd.read_csv(tmp_path / "sales.csv", dtype=str)
+    n_master = pd.read_csv(tmp_path / "terminals.csv", dtype=str)["terminal_id"].nunique()
+    sales.loc[sales.index[:500], "terminal_id"] = [f"X{i:05d}" for i in range(500)]
+    sales.to_csv(tmp_path / "sales.csv", index=False)
+    ds = load_dataset(tmp_path)
+    q = ds.quality
+    assert ((q["check"] == "unknown_reference") & (q["column"] == "terminal_id")).any()
+    per_terminal = terminal_sales(ds)
+    assert not per_terminal["terminal_id"].str.startswith("X").any()
+    assert per_terminal["terminal_id"].nunique() <= n_master
