@@ -98,6 +98,7 @@ _TABLE_KEYS = {
     "drop_if_empty",
     "returns",
     "derive_from",
+    "keep",
 }
 
 
@@ -134,6 +135,7 @@ class TableSpec:
     drop_if_empty: list[str] = field(default_factory=list)
     returns: dict | None = None
     derive_from: str | None = None
+    keep: str = "first"  # derived tables: which value when an ID has several ("most_frequent")
     origin: str = ""  # the mapping file, for error messages
 
 
@@ -195,6 +197,12 @@ def read_mapping(path) -> dict[str, TableSpec]:
             derive_from=entry.get("derive_from"),
             origin=str(path),
         )
+        keep = entry.get("keep", "first")
+        if keep not in ("first", "most_frequent"):
+            _fail(path, f"{key}.keep", f"expected 'first' or 'most_frequent', got {keep!r}")
+        if "keep" in entry and not spec.derive_from:
+            _fail(path, f"{key}.keep", "only a table with 'derive_from' has values to keep")
+        spec.keep = keep
         hr = entry.get("header_row")
         if hr is not None:
             ok = (isinstance(hr, int) and not isinstance(hr, bool) and hr >= 1) or (
@@ -1116,6 +1124,23 @@ def _derive(tname, source_raw, file, spec, log):
         return frame, mapping
     frame = frame[frame[key].notna().all(axis=1).to_numpy()]
     others = [c for c in frame.columns if c not in key]
+    used = "the first one is used"
+    if others and spec.keep == "most_frequent":
+        # Each attribute takes its most frequent value per ID (ties: the first seen), e.g. the
+        # region where a customer placed most of its order lines.
+        used = "the most frequent one is used"
+        frame = frame.reset_index(drop=True)
+        for c in others:
+            counts = (
+                frame.assign(_order=np.arange(len(frame)))
+                .groupby([*key, c], sort=False, dropna=True)["_order"]
+                .agg(["size", "min"])
+                .reset_index()
+                .sort_values(["size", "min"], ascending=[False, True])
+                .drop_duplicates(key)
+            )
+            best = frame[key].merge(counts[[*key, c]], on=key, how="left")[c]
+            frame[f"_best_{c}"] = best.to_numpy()
     if others:
         varying = frame.groupby(key, sort=False)[others].nunique()
         for c in others:
@@ -1130,10 +1155,13 @@ def _derive(tname, source_raw, file, spec, log):
                     "inconsistent_values",
                     [],
                     f"{n:,} {key[0]} value(s) have several {c} values in {file} (e.g. {ex}); "
-                    "the first one is used",
+                    f"{used}",
                     f"one {c} per {'/'.join(key)}",
                     n_rows=n,
                 )
+    if others and spec.keep == "most_frequent":
+        for c in others:
+            frame[c] = frame.pop(f"_best_{c}").astype(frame[c].dtype, errors="ignore")
     return frame[~frame.duplicated(key).to_numpy()], mapping
 
 
