@@ -56,7 +56,7 @@ gap:18px;margin-top:18px}
 .ars-exec-block li{margin:4px 0}.ars-exec-actions{list-style:disc}
 .ars-stake{color:var(--muted);white-space:nowrap}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;padding:8px}
-.ars-langs{font-size:14px;margin:0 0 8px}
+.ars-langs{font-size:14px;margin:0 0 8px}.ars-index{width:100%}
 .ars-footer{margin-top:40px;border-top:1px solid var(--line);padding-top:8px;font-size:12px;
 color:var(--muted)}
 @media print{body{max-width:none;padding:0}a{color:inherit;text-decoration:none}
