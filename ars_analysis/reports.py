@@ -677,13 +677,16 @@ def client_notebook(nb, lang: str | None = None):
 
 def notebook_html(nb, title: str, lang: str = "zh", index_href: str | None = None) -> str:
     """Client-ready, self-contained HTML of an executed notebook (see
-    :mod:`ars_analysis.presentation.page`); its "back to the index" link goes to ``index_href``
-    (default: as the notebook rendered it, ``../index.html``)."""
+    :mod:`ars_analysis.presentation.page`); its "back to the index" link (the report opening's,
+    or one added at the top when the notebook has none) goes to ``index_href`` (default:
+    ``../index.html``)."""
     from ars_analysis.presentation.page import notebook_page
-    from ars_analysis.summary_pages import set_back_link
+    from ars_analysis.summary_pages import back_link, set_back_link
 
     text = notebook_page(nb, lang, title)
-    return set_back_link(text, index_href) if index_href else text
+    if 'class="ars-back"' in text:
+        return set_back_link(text, index_href) if index_href else text
+    return text.replace("<body>\n", "<body>\n" + back_link(index_href or "../index.html", lang), 1)
 
 
 def _index_href(lang: str, index_lang: str) -> str:

@@ -770,6 +770,11 @@ def test_report_back_link_goes_to_the_index_of_its_language():
     assert '<a href="../index.html">' in notebook_html(nb, "job", "en")  # as rendered
     err = error_page("job", "failed", "boom", "x = 1", None, "en", "../index-en.html")
     assert '<p class="ars-back"><a href="../index-en.html">' in err
+    assert "<script" not in err and "http" not in err  # opens offline like every page
+    # a notebook without the report opening still gets its way back to the index
+    nb.cells[0].outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<p>x</p>"})]
+    page = notebook_html(nb, "job", "zh", _index_href("zh", "zh"))
+    assert page.count('<p class="ars-back"><a href="../index.html">← 返回报告目录</a></p>') == 1
 
 
 # ---------------------------------------------------------------------------- client config
