@@ -414,6 +414,16 @@ def test_render_end_to_end(tmp_path, data_dir, capsys, monkeypatch):
     assert "total_revenue" not in index  # never a results.json key
     assert ">谁是核心客户？</a>" in index  # the report's title, not the job name
     assert data_fingerprint(data_dir) in index and __version__ in index
+    # one executive summary per scope and language, linked from the index
+    summaries = sorted(p.name for p in out.glob("summary-*.html"))
+    assert summaries == [
+        "summary-escape-zh.html",
+        "summary-national-zh.html",
+        "summary-华东-zh.html",
+    ]
+    assert all(f'href="{s}"' in index for s in summaries)
+    east = (out / "summary-华东-zh.html").read_text(encoding="utf-8")
+    assert '<a href="ok-华东/report.html">谁是核心客户？</a>' in east
     # the client's name comes from the client configuration (here: the packaged sample client)
     assert "示例客户（样本数据）" in index and "分析报告目录" in index  # zh labels
     assert "2025-01-03 – 2025-06-30" in index  # data period
