@@ -80,9 +80,8 @@ _PATH = re.compile(
 )
 _TRUNC = re.compile(r"\.\.\.|…")
 _ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
-_CJK_RUN = re.compile(f"[{_CJK}]+")
-_CJK_IDEOGRAPH = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+#: Runs of Chinese characters (punctuation such as "（" separates runs, it is no word).
+_CJK_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _NETWORK = re.compile(
     r"<script|<iframe|<object|<embed|@import|url\(\s*['\"]?\s*(?:https?:)?//|"
     r"\b(?:src|srcset|data|poster)\s*=\s*['\"]?\s*(?:https?:)?//|"
@@ -145,7 +144,7 @@ class Vocabulary:
         )
 
     def cjk_ok(self, run: str) -> bool:
-        return run in self._cjk or not _CJK_IDEOGRAPH.search(run)
+        return run in self._cjk
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:

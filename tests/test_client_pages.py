@@ -181,3 +181,125 @@ def test_rendered_batch_has_no_leaks(rendered_batch):
     counts = {k: n for k, n in count_by_kind(leaks).items() if n}
     examples = "\n".join(str(x) for x in leaks[:40])
     assert not leaks, f"{len(leaks)} leaks by kind {counts}; first ones:\n{examples}"
+
+
+COMPLIANT = r"""
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ars_analysis.charts.style import thousands, use_style
+from ars_analysis.client import load_client_config
+from ars_analysis.labels import label
+from ars_analysis.presentation import (
+    Action, ActionList, Finding, KeyResult, ReportSummary, ReportTable, fmt, period_text,
+    report_opening, save_summary, scope_text, section,
+)
+from ars_analysis.presentation.definitions import appendix
+from ars_analysis.presentation.workbook import write_workbook
+
+use_style()
+cfg = load_client_config(client_config)
+zh = lang == "zh"
+customers = pd.read_csv(f"{data_path}/customers.csv")
+if region:
+    customers = customers[customers["region"] == region]
+t = customers[["customer_id", "customer_name", "region", "city"]].assign(
+    revenue=[1234567.0 + 1000 * i for i in range(len(customers))]
+)
+top = t.iloc[0]
+summary = ReportSummary(
+    title="谁是核心客户？" if zh else "Who are the core distributors?",
+    question="谁是核心客户？" if zh else "Who are the core distributors?",
+    lang=lang,
+    scope=scope_text(region, lang),
+    periods=[(label("common.sales_period", lang), period_text("2024-01-01", "2025-12-28"))],
+    findings=[
+        Finding(
+            (f"{top.customer_name} 销售额最高：{fmt.money(top.revenue)} 元。" if zh
+             else f"{top.customer_name} sells most: CNY {fmt.money(top.revenue)}."),
+            "sec-table",
+        )
+    ],
+    actions=[
+        ActionList(
+            "重点培育的经销商" if zh else "Distributors to cultivate",
+            [Action(f"{r.customer_name}（{r.customer_id}）", "增长快" if zh else "Fast growth",
+                    fmt.money(r.revenue)) for r in t.head(4).itertuples()],
+        )
+    ],
+    key_results=[KeyResult("n", "经销商数" if zh else "Distributors", fmt.number(len(t)))],
+    client=cfg.client,
+)
+save_summary(output_dir, summary)
+report_opening(summary)
+"""
+
+COMPLIANT_SECTION = r"""
+table = ReportTable(t, lang=lang, title="经销商销售额" if zh else "Distributor revenue",
+                    kinds={"revenue": "money"})
+display(section("sec-table", "经销商销售额" if zh else "Distributor revenue"))
+display(table)
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.bar(t["customer_id"].head(8), t["revenue"].head(8))
+ax.set_title("经销商销售额" if zh else "Distributor revenue")
+thousands(ax, "y")
+plt.show()
+write_workbook(f"{output_dir}/customers.xlsx", [table])
+appendix(None, cfg, lang, parameters=[("期间" if zh else "Period", "2024–2025")])
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_a_report_built_with_the_presentation_layer_passes(tmp_path):
+    """No false alarms: a small report made the way issue 10 asks (opening, section, table,
+    chart, workbook, appendix) has no leak in Chinese nor in English, and its summary feeds
+    the executive summary and the index without leaks."""
+    import nbformat
+    import yaml
+
+    from ars_analysis.reports import render
+
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    params = nbformat.v4.new_code_cell(
+        'data_path = "../data/sample"\nmapping_path = None\nstart = None\nend = None\n'
+        'region = None\nlang = "zh"\noutput_dir = "out"\nclient_config = None\n'
+    )
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell(COMPLIANT),
+        nbformat.v4.new_code_cell(COMPLIANT_SECTION),
+    ]
+    nbformat.write(nb, nbs / "01_core_customers.ipynb")
+    out = tmp_path / "out"
+    config = {
+        "data_path": str(SAMPLE),
+        "notebooks_dir": str(nbs),
+        "output_dir": str(out),
+        "jobs": [
+            {"notebook": "01_core_customers"},
+            {"notebook": "01_core_customers", "name": "en", "regions": ["西北"], "lang": "en"},
+        ],
+    }
+    cfg = tmp_path / "r.yml"
+    cfg.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    results = render(cfg, jobs=2, progress=False)
+    assert [r["status"] for r in results] == ["ok", "ok"], results
+    vocab = batch_vocabulary(
+        out, SAMPLE, [nbs / "01_core_customers.ipynb"], {"示例客户（样本数据）"}
+    )
+    files = {p.relative_to(out).as_posix() for p in out.rglob("*.*")}
+    assert {"01_core_customers/customers.xlsx", "en-西北/customers.xlsx"} <= files
+    assert {"summary-national-zh.html", "summary-西北-en.html", "index-en.html"} <= files
+    assert batch_leaks(out, vocab) == []
+    report = (out / "en-西北" / "report.html").read_text(encoding="utf-8")
+    assert "<title>Who are the core distributors?</title>" in report
+    assert '<p class="ars-back"><a href="../index-en.html">' in report
