@@ -10,11 +10,11 @@ STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help venv report test lint format bench bench-quick lab references clean
+.PHONY: help venv report test lint format bench bench-quick lab references clean browser
 
 help:
 	@echo "make report       set up and render the sample client reports into reports/"
-	@echo "make test         set up and run every test, plus ruff lint and format checks"
+	@echo "make test         set up and run every test (incl. a real-browser test), ruff lint and format checks"
 	@echo "make bench        run all benchmarks (full sizes; slow)   make bench-quick: small sizes"
 	@echo "make lab          open JupyterLab with the package and a registered kernel"
 	@echo "make references  regenerate the nbval reference notebooks in tests/notebooks/"
@@ -31,10 +31,22 @@ venv: $(STAMP)
 report: $(STAMP)
 	$(BIN)/ars render --jobs 2
 
-test: $(STAMP)
+# Debian's chromium for the real-browser test (tests/test_browser.py): installed when missing and
+# when running as root with apt-get; otherwise that test is skipped and says why.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium for the browser test"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	    || echo "chromium could not be installed: the browser test will be skipped"; \
+	else echo "chromium is missing and cannot be installed here (needs root and apt-get): the browser test will be skipped"; fi
+
+# --dist loadgroup: the tests that share the rendered test batch (xdist_group "rendered_batch")
+# run in one worker, so the batch is rendered once.
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -n 2 --doctest-modules ars_analysis tests
+	$(BIN)/pytest -n 2 --dist loadgroup --doctest-modules ars_analysis tests
 	$(BIN)/pytest -p no:xdist --nbval tests/notebooks --nbval-sanitize-with tests/notebooks/sanitize.cfg
 
 lint: $(STAMP)

@@ -11,8 +11,14 @@ produces, in ``<output_dir>/<job name>/``:
   ``error.html`` with the failing cell and its traceback when the job failed or timed out,
 - whatever the notebook writes itself into its ``output_dir`` (Excel workbooks, ``results.json``).
 
-``<output_dir>/index.html`` links every report with its status, parameters, data period, data
-fingerprint, package version, key results and workbooks.
+After a batch (see :mod:`ars_analysis.summary_pages`), ``<output_dir>/`` also holds:
+
+- ``index.html`` (in the config's ``lang``) and its twin ``index-en.html`` (``index-zh.html``
+  for an English client): the reports grouped by analysis and by scope (national first) with
+  their titles, status, data periods, key results (from each report's ``summary.json``), Excel
+  workbooks and a footer with the data fingerprint and package version;
+- ``summary-<scope>-<lang>.html``: one executive summary per scope and language, the findings
+  and top actions of every analysis side by side, linked into the reports.
 
 Config file
 -----------
@@ -20,7 +26,8 @@ Relative paths in the config (``data_path``, ``mapping_path``, ``notebooks_dir``
 are resolved against the **current working directory** (run ``ars render`` from the repository
 root), not against the config file's folder. Example::
 
-    client: 示例客户
+    client: 示例客户              # fallback when the client configuration has no name
+    client_config: null          # the client's YAML (null: the packaged sample client)
     data_path: data/sample       # folder of client files
     mapping_path: null           # optional column-mapping YAML
     lang: zh                     # zh or en; default language of jobs and of the index page
@@ -81,12 +88,14 @@ from ars_analysis.notebook import RESULTS_FILE
 from ars_analysis.outputs import atomic_path, write_text
 
 #: The notebook parameters the runner sets for every job.
-RUNNER_PARAMETERS = ("data_path", "mapping_path", "start", "end", "region", "lang", "output_dir")
+RUNNER_PARAMETERS = (
+    "data_path", "mapping_path", "start", "end", "region", "lang", "output_dir", "client_config",
+)  # fmt: skip
 
 #: Keys allowed at the top level of a config file and in a job entry.
 CONFIG_KEYS = {
     "client", "data_path", "mapping_path", "lang", "start", "end", "notebooks_dir",
-    "output_dir", "timeout", "parameters", "jobs",
+    "output_dir", "timeout", "parameters", "jobs", "client_config",
 }  # fmt: skip
 JOB_KEYS = {
     "notebook", "name", "regions", "include_all", "lang", "start", "end", "timeout", "parameters",
@@ -298,6 +307,8 @@ class ReportConfig:
     parameters: dict[str, Any] = field(default_factory=dict)
     jobs: list[dict[str, Any]] = field(default_factory=list)
     source: Path | None = None
+    #: The client's configuration YAML (None: the packaged sample client's).
+    client_config: Path | None = None
 
 
 def default_config_path() -> Path:
@@ -370,6 +381,7 @@ def load_config(
         parameters=raw.get("parameters") or {},
         jobs=raw.get("jobs") or [],
         source=path,
+        client_config=_path("client_config", None),
     )
     if (
         not isinstance(cfg.timeout, (int, float))
@@ -558,6 +570,9 @@ def expand_jobs(cfg: ReportConfig, data: DataInfo | None = None) -> list[Job]:
                     "end": _date_or_none(entry.get("end", cfg.end), f"{where}: end"),
                     "region": region,
                     "lang": lang,
+                    "client_config": None
+                    if cfg.client_config is None
+                    else notebook_path(cfg.client_config, nb),
                 }
                 params.update(cfg.parameters)
                 params.update(extra)
@@ -601,6 +616,8 @@ def check_jobs(jobs: list[Job]) -> None:
             cache[job.notebook] = notebook_parameters(job.notebook)
         declared = cache[job.notebook]
         for key, value in job.parameters.items():
+            if key == "client_config" and value is None and key not in declared:
+                continue  # a notebook without client definitions: None changes nothing
             if key not in declared:
                 problems.append(
                     f"job {job.name!r}: unknown parameter {key!r} for {job.notebook.name} "
@@ -711,12 +728,26 @@ def client_notebook(nb, lang: str | None = None):
     return nb
 
 
-def notebook_html(nb, title: str, lang: str = "zh") -> str:
+def notebook_html(nb, title: str, lang: str = "zh", index_href: str | None = None) -> str:
     """Client-ready, self-contained HTML of an executed notebook (see
-    :mod:`ars_analysis.presentation.page`)."""
+    :mod:`ars_analysis.presentation.page`); its "back to the index" link (the report opening's,
+    or one added at the top when the notebook has none) goes to ``index_href`` (default:
+    ``../index.html``)."""
     from ars_analysis.presentation.page import notebook_page
+    from ars_analysis.summary_pages import back_link, set_back_link
 
-    return notebook_page(nb, lang, title)
+    text = notebook_page(nb, lang, title)
+    if 'class="ars-back"' in text:
+        return set_back_link(text, index_href) if index_href else text
+    return text.replace("<body>\n", "<body>\n" + back_link(index_href or "../index.html", lang), 1)
+
+
+def _index_href(lang: str, index_lang: str) -> str:
+    """Link from a job's page to the index in the page's language (``../index.html`` in the
+    client's language, ``../index-en.html`` for its twin)."""
+    from ars_analysis.summary_pages import index_file
+
+    return "../" + index_file(lang, index_lang)
 
 
 def _page(title: str, body: str, lang: str) -> str:
@@ -732,11 +763,15 @@ def error_page(
     cell_source: str | None,
     tb: str | None,
     lang: str = "zh",
+    index_href: str = "../index.html",
 ) -> str:
     """HTML page for a failed or timed-out job: what failed, the cell's source, the traceback."""
+    from ars_analysis.summary_pages import back_link
+
     L = lambda k, **kw: label(f"reports.{k}", lang, **kw)  # noqa: E731
     title = f"{L('error_title')}: {job_name}"
     parts = [
+        back_link(index_href, lang),
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="{status}">{html.escape(L("status_" + status))}</p>',
     ]
@@ -948,14 +983,19 @@ def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
     nb = nbformat.read(executed_path, as_version=4)
     files: dict[str, Any] = {"notebook": executed_path.name}
     if status == "ok":
-        write_text(out_dir / REPORT_HTML, notebook_html(nb, job.name, lang))
+        write_text(
+            out_dir / REPORT_HTML, notebook_html(nb, job.name, lang, _index_href(lang, lang_index))
+        )
         files["html"] = REPORT_HTML
     else:
         idx, source, tb = _failing_cell(nb)
         if idx is not None:
             message = f"{message} (cell {idx})" if message else f"cell {idx}"
         write_text(
-            out_dir / ERROR_HTML, error_page(job.name, status, message, source, tb or exc_tb, lang)
+            out_dir / ERROR_HTML,
+            error_page(
+                job.name, status, message, source, tb or exc_tb, lang, _index_href(lang, lang_index)
+            ),
         )
         files["html"] = ERROR_HTML
     result = {
@@ -1055,25 +1095,6 @@ def _run_job_safely(job: Job, lang_index: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-def _fmt_value(v: Any) -> str:
-    """Short display of a recorded value: numbers with separators, dicts as ``k: v; ...``.
-
-    >>> _fmt_value({"current": 1234567.0, "B": 0.1234})
-    'current 1,234,567; B 0.1234'
-    """
-    if isinstance(v, bool) or v is None:
-        return str(v)
-    if isinstance(v, float):
-        return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    if isinstance(v, dict):
-        return "; ".join(f"{k} {_fmt_value(x)}" for k, x in v.items())
-    if isinstance(v, (list, tuple)):
-        return ", ".join(_fmt_value(x) for x in v)
-    return str(v)
-
-
 def _job_period(params: dict, data_period: tuple[str, str] | None) -> str:
     lo, hi = data_period or (None, None)
     start = max(filter(None, [params.get("start"), lo]), default=None)
@@ -1081,91 +1102,58 @@ def _job_period(params: dict, data_period: tuple[str, str] | None) -> str:
     return f"{start or '…'} – {end or '…'}"
 
 
-def _display_path(path: Path) -> str:
-    """``path`` relative to the working directory when it is inside it, else absolute."""
-    path = Path(path).resolve()
+def client_info(cfg: ReportConfig) -> tuple[str, dict]:
+    """The client's name (the client configuration's ``client``, else the report config's
+    ``client``) and its extra place names, from ``cfg.client_config`` (None: the sample client).
+
+    Raises :class:`ReportConfigError` when the client configuration is invalid.
+    """
+    from ars_analysis.client import ClientConfigError, load_client_config
+
     try:
-        return path.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return str(path)
+        client = load_client_config(cfg.client_config)
+    except ClientConfigError as exc:
+        raise ReportConfigError(str(exc)) from None
+    return (client.client or cfg.client), dict(client.region_names or {})
 
 
 def build_index(
     results: list[dict], cfg: ReportConfig, data: DataInfo, *, lang: str | None = None
 ) -> str:
-    """HTML of ``reports/index.html``: one row per job with status, parameters and key results."""
+    """HTML of the index in ``lang`` (default: the config's): reports grouped by analysis and by
+    scope, titles, status, periods, key results and workbooks (see
+    :mod:`ars_analysis.summary_pages`)."""
+    from ars_analysis.summary_pages import collect, index_page, summary_scopes
+
     lang = check_lang(lang or cfg.lang)
-    L = lambda k, **kw: label(f"reports.{k}", lang, **kw)  # noqa: E731
-    root = cfg.output_dir.resolve()
-    data_period = data.period()
-    fingerprint = data.fingerprint()
-    n_ok = sum(r["status"] == "ok" for r in results)
-    title = L("index_title") + (f" — {cfg.client}" if cfg.client else "")
-    head = [
-        f"<h1>{html.escape(title)}</h1>",
-        '<table class="small">',
-        f"<tr><th>{L('generated')}</th><td>{_dt.datetime.now().strftime('%Y-%m-%d %H:%M')}</td></tr>",
-        f"<tr><th>{L('data')}</th><td>{html.escape(_display_path(data.data_path))}</td></tr>",
-        f"<tr><th>{L('fingerprint')}</th><td><code>{fingerprint}</code></td></tr>",
-        f"<tr><th>{L('version')}</th><td>ars_analysis {__version__}</td></tr>",
-        f"<tr><th>{L('summary')}</th><td>{L('summary_text', ok=n_ok, total=len(results))}</td></tr>",
-        "</table>",
-    ]
-    cols = [
-        "report",
-        "notebook",
-        "status",
-        "parameters",
-        "period",
-        "fingerprint",
-        "version",
-        "key_results",
-        "workbooks",
-        "duration",
-    ]
-    rows = ["<table>", "<tr>" + "".join(f"<th>{L('col_' + c)}</th>" for c in cols) + "</tr>"]
-    for r in sorted(results, key=lambda r: r["name"]):
-        folder = root / safe_name(r["name"])
-        href = f"{safe_name(r['name'])}/{r.get('html', ERROR_HTML)}"
-        params = r.get("parameters", {})
-        shown = {
-            k: v for k, v in params.items() if k not in ("data_path", "mapping_path", "output_dir")
-        }
-        region = shown.get("region")
-        shown["region"] = region if region is not None else label("common.all_regions", lang)
-        param_html = "<br>".join(
-            f"{html.escape(k)} = {html.escape(_fmt_value(v) if v is not None else '—')}"
-            for k, v in shown.items()
-        )
-        results_json = {}
-        try:
-            results_json = json.loads((folder / RESULTS_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pass
-        key_html = "<br>".join(
-            f"{html.escape(str(k))}: {html.escape(_fmt_value(v)[:200])}"
-            for k, v in results_json.items()
-        )
-        books = sorted(p.name for p in folder.glob("*.xlsx")) if folder.is_dir() else []
-        book_html = "<br>".join(
-            f'<a href="{html.escape(safe_name(r["name"]))}/{html.escape(b)}">{html.escape(b)}</a>'
-            for b in books
-        )
-        status = r["status"]
-        status_html = f'<span class="{status}">{html.escape(L("status_" + status))}</span>'
-        if status != "ok" and r.get("message"):
-            status_html += f'<br><span class="small">{html.escape(r["message"][:300])}</span>'
-        rows.append(
-            "<tr>"
-            f'<td><a href="{html.escape(href)}">{html.escape(r["name"])}</a></td>'
-            f"<td>{html.escape(r['notebook'])}</td><td>{status_html}</td><td class='small'>{param_html}</td>"
-            f"<td>{html.escape(r.get('period') or _job_period(params, data_period))}</td>"
-            f"<td><code>{html.escape(r.get('fingerprint', '—'))}</code></td>"
-            f"<td>{html.escape(r.get('version', '—'))}</td><td class='small'>{key_html or '—'}</td>"
-            f"<td>{book_html or '—'}</td><td>{r.get('seconds', 0):.1f} s</td></tr>"
-        )
-    rows.append("</table>")
-    return _page(title, "\n".join(head + ["<h2>" + L("reports") + "</h2>"] + rows), lang)
+    client, places = client_info(cfg)
+    entries = collect(results, cfg.output_dir, cfg.lang)
+    return index_page(
+        entries,
+        lang=lang,
+        index_lang=cfg.lang,
+        client=client,
+        summaries=summary_scopes(entries),
+        fingerprint=data.fingerprint(),
+        version=__version__,
+        places=places,
+    )
+
+
+def write_batch_pages(results: list[dict], cfg: ReportConfig, data: DataInfo) -> list[Path]:
+    """Write the executive summaries and both indexes of a batch into ``cfg.output_dir``."""
+    from ars_analysis.summary_pages import write_batch_pages as write_pages
+
+    client, places = client_info(cfg)
+    return write_pages(
+        results,
+        cfg.output_dir,
+        index_lang=cfg.lang,
+        client=client,
+        fingerprint=data.fingerprint(),
+        version=__version__,
+        places=places,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -1203,6 +1191,7 @@ def render(
             j.timeout = float(timeout)
     check_jobs(selected)
     check_data(cfg, selected, data)
+    client_info(cfg)  # an invalid client configuration stops the run before any job
     cfg.output_dir.mkdir(parents=True, exist_ok=True)
     _recover_job_dirs(cfg.output_dir)
     data_period = data.period()
@@ -1247,7 +1236,9 @@ def render(
         bar.set_postfix(running=0, failed=failed, refresh=True)
     bar.close()
 
-    write_text(cfg.output_dir / INDEX_HTML, build_index(_on_disk(all_jobs, results), cfg, data))
+    # The index and summaries describe what is on disk: every job of the config as its folder
+    # says (jobs not run this time keep their last status).
+    write_batch_pages(_on_disk(all_jobs, results), cfg, data)
     return results
 
 

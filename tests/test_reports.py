@@ -40,6 +40,7 @@ end = None
 region = None
 lang = "zh"
 output_dir = "../reports/x"
+client_config = None
 n = 3
 ratio = 0.5
 flag = False
@@ -338,12 +339,17 @@ def test_render_end_to_end(tmp_path, data_dir, capsys, monkeypatch):
     make_notebook(
         nbs,
         "ok",
-        "import sys\nprint('STDOUT_MARKER', n, region, lang)\nprint('STDERR_MARKER', file=sys.stderr)",
+        "import sys\nfrom IPython.display import HTML\nprint('STDOUT_MARKER')\n"
+        "print('STDERR_MARKER', file=sys.stderr)\nHTML(f'<p>SHOWN {n} {region} {lang}</p>')",
         "import warnings\nwarnings.warn('WARNING_MARKER')",
         "import pandas as pd\nfrom ars_analysis.outputs import write_excel\n"
         "write_excel(f'{output_dir}/table.xlsx', {'t': pd.DataFrame({'a': [n]})})",
         "from ars_analysis.notebook import record_results\n"
         "record_results(output_dir, n=n, total_revenue=1234.5)",
+        "from ars_analysis.presentation import KeyResult, ReportSummary, save_summary\n"
+        "save_summary(output_dir, ReportSummary(title='谁是核心客户？', question='Q', lang=lang,"
+        " scope=region, periods=[('销售数据期间', '2025-01-03 – 2025-06-30')],"
+        " key_results=[KeyResult('total_revenue', '销售额（元）', '1,234.5')]))",
     )
     make_notebook(
         nbs, "boom", "y = 1", "z = y + 1\nraise ValueError('BOOM_MARKER')", "print('never')"
@@ -392,7 +398,7 @@ def test_render_end_to_end(tmp_path, data_dir, capsys, monkeypatch):
     executed = nbformat.read(ok / "ok.ipynb", as_version=4)
     assert any("STDERR_MARKER" in json.dumps(c.get("outputs", [])) for c in executed.cells)
     page = (ok / REPORT_HTML).read_text(encoding="utf-8")
-    assert "STDOUT_MARKER 42 华东 zh" in page
+    assert "SHOWN 42 华东 zh" in page and "STDOUT_MARKER" not in page  # HTML kept, prints not
     assert "STDERR_MARKER" not in page and "WARNING_MARKER" not in page  # hidden from client
     assert "print(" not in page and "record_results" not in page  # no code
     assert not re.search(r"In&nbsp;\[\d*\]|Out\[\d+\]", page)  # no prompts
@@ -414,9 +420,22 @@ def test_render_end_to_end(tmp_path, data_dir, capsys, monkeypatch):
     for name in ("boom", "slow"):
         assert f'href="{name}/{ERROR_HTML}"' in index
     assert 'href="ok-华东/table.xlsx"' in index
-    assert "total_revenue: 1,234" in index  # key results from results.json
+    assert "销售额（元）：1,234.5" in index  # key results from summary.json, with their labels
+    assert "total_revenue" not in index  # never a results.json key
+    assert ">谁是核心客户？</a>" in index  # the report's title, not the job name
     assert data_fingerprint(data_dir) in index and __version__ in index
-    assert "测试客户" in index and "分析报告目录" in index  # zh labels
+    # one executive summary per scope and language, linked from the index
+    summaries = sorted(p.name for p in out.glob("summary-*.html"))
+    assert summaries == [
+        "summary-escape-zh.html",
+        "summary-national-zh.html",
+        "summary-华东-zh.html",
+    ]
+    assert all(f'href="{s}"' in index for s in summaries)
+    east = (out / "summary-华东-zh.html").read_text(encoding="utf-8")
+    assert '<a href="ok-华东/report.html">谁是核心客户？</a>' in east
+    # the client's name comes from the client configuration (here: the packaged sample client)
+    assert "示例客户（样本数据）" in index and "分析报告目录" in index  # zh labels
     assert "2025-01-03 – 2025-06-30" in index  # data period
     assert (
         index.count('class="ok"') == 3 and 'class="failed"' in index and 'class="timeout"' in index
@@ -431,6 +450,7 @@ def test_render_end_to_end(tmp_path, data_dir, capsys, monkeypatch):
     assert [r["status"] for r in results] == ["failed"]
     index = (out / INDEX_HTML).read_text(encoding="utf-8")
     assert "Report index" in index and 'href="chart/report.html"' in index and "Timed out" in index
+    assert 'href="index-zh.html"' in index and (out / "index-zh.html").exists()
 
 
 def test_job_parameters_reach_the_notebook(tmp_path, data_dir):
@@ -710,3 +730,288 @@ def test_workers_end_with_the_render_process(tmp_path, data_dir):
     finally:
         with pytest.raises(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+# ---------------------------------------------------------------------------- batch pages
+
+
+def _summary(title, lang, region, *, n_actions=2, section="sec-a", key="n_abc_a"):
+    """A summary.json as presentation.save_summary writes it."""
+    from dataclasses import asdict
+
+    from ars_analysis.presentation import Action, ActionList, Finding, KeyResult, ReportSummary
+
+    zh = lang == "zh"
+    return asdict(
+        ReportSummary(
+            title=title,
+            question=title,
+            lang=lang,
+            scope="全国" if zh else "National",
+            periods=[("销售数据期间" if zh else "Sales period", "2024-01-01 – 2025-12-31")],
+            findings=[
+                Finding(f"{title} 要点一" if zh else f"{title}: first finding", section),
+                Finding("要点二" if zh else "Second finding", None, "n = 5" if zh else "n = 5"),
+            ],
+            actions=[
+                ActionList(
+                    "重点培育的经销商" if zh else "Distributors to cultivate",
+                    [
+                        Action(
+                            f"杭州兴隆商贸有限公司{i}", "增长快" if zh else "Fast growth", "12,000"
+                        )
+                        for i in range(n_actions)
+                    ],
+                    stake_header="销售额（元）" if zh else "Revenue (CNY)",
+                )
+            ],
+            key_results=[KeyResult(key, "A 类经销商数" if zh else "Class A distributors", "17")],
+            client="甲公司",
+            analysis="",
+            region=region,
+        )
+    )
+
+
+def _batch(root: Path, jobs) -> list[dict]:
+    """Job folders with status dicts, summary.json, results.json and a workbook."""
+    results = []
+    for name, notebook, region, lang, status, summary in jobs:
+        folder = root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        page = REPORT_HTML if status == "ok" else ERROR_HTML
+        (folder / page).write_text("<html></html>", encoding="utf-8")
+        (folder / "results.json").write_text('{"n_abc_a": 17}', encoding="utf-8")
+        if summary is not None:
+            (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+        if status == "ok":
+            (folder / "core_customers.xlsx").write_bytes(b"")
+        results.append(
+            {
+                "name": name,
+                "notebook": f"{notebook}.ipynb",
+                "status": status,
+                "message": "ValueError: BOOM" if status != "ok" else "",
+                "parameters": {"region": region, "lang": lang, "n_boot": 5},
+                "period": "2024-01-01 – …",
+                "fingerprint": "abc123def456",
+                "version": "9.9.9",
+                "html": page,
+            }
+        )
+    return results
+
+
+@pytest.fixture
+def batch(tmp_path):
+    from ars_analysis.summary_pages import write_batch_pages
+
+    root = tmp_path / "out"
+    jobs = [
+        ("04_field_execution", "04_field_execution", None, "zh", "ok",
+         _summary("业务员拜访执行得怎么样？", "zh", None)),
+        ("01_core_customers-华东", "01_core_customers", "华东", "zh", "ok",
+         _summary("谁是核心客户？（华东）", "zh", "华东")),
+        ("01_core_customers", "01_core_customers", None, "zh", "ok",
+         _summary("谁是核心客户？", "zh", None, n_actions=5, section="sec-abc")),
+        ("01_core_customers-en", "01_core_customers", None, "en", "ok",
+         _summary("Who are the core distributors?", "en", None)),
+        ("02_terminal_network-西北", "02_terminal_network", "西北", "en", "failed", None),
+    ]  # fmt: skip
+    results = _batch(root, jobs)
+    (root / "summary-gone-zh.html").write_text("stale", encoding="utf-8")
+    written = write_batch_pages(
+        results, root, index_lang="zh", client="甲公司", fingerprint="abc123def456", version="9.9.9"
+    )
+    return root, results, written
+
+
+def test_index_groups_reports_by_analysis_then_scope_with_titles_and_key_results(batch):
+    root, _, _ = batch
+    index = (root / INDEX_HTML).read_text(encoding="utf-8")
+    # grouped by analysis (in notebook order), national first within each group
+    h2 = re.findall(r'<h2 id="([^"]+)">', index)
+    assert h2 == ["summaries", "01_core_customers", "02_terminal_network", "04_field_execution"]
+    group = index.split('<h2 id="01_core_customers">')[1].split("<h2")[0]
+    assert group.index("谁是核心客户？</a>") < group.index("谁是核心客户？（华东）</a>")
+    # titles from summary.json, key results with their labels, never results.json keys
+    assert '<a href="01_core_customers/report.html">谁是核心客户？</a>' in index
+    assert "A 类经销商数：17" in index and "n_abc_a" not in index
+    # the period the report used; a job without summary shows its job period, never "…"
+    assert "销售数据期间：2024-01-01 – 2025-12-31" in index and "…" not in index
+    # workbooks by link, named in words
+    assert '<a href="01_core_customers/core_customers.xlsx">Excel 工作簿</a>' in index
+    # a failed job links its error page; its message (code words) is not shown
+    assert 'href="02_terminal_network-西北/error.html"' in index and "失败" in index
+    assert "BOOM" not in index
+    # a report in the other language is named in the index's language and points to the twin
+    assert "核心客户（英文报告）" in index and "Who are the core" not in index
+    assert '<a href="index-en.html" hreflang="en">英文版目录</a>' in index
+    # fingerprint and version in the footer only; client's name in the title and the tab
+    footer = index.split('<footer class="ars-footer">')[1]
+    assert "abc123def456" in footer and "9.9.9" in footer
+    assert index.count("abc123def456") == 1
+    assert "<title>分析报告目录 — 甲公司</title>" in index
+
+
+def test_english_index_is_the_twin(batch):
+    root, _, _ = batch
+    en = (root / "index-en.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in en and '<a href="index.html" hreflang="zh">Chinese index</a>' in en
+    assert '<a href="01_core_customers-en/report.html">Who are the core distributors?</a>' in en
+    assert "Class A distributors: 17" in en
+    assert "Core distributors (Chinese report)" in en  # zh reports named in English
+    assert "East China" in en and "Northwest China" in en  # regions translated
+    assert "Failed" in en and "Data fingerprint abc123def456" in en
+
+
+def test_executive_summary_per_scope_and_language(batch):
+    root, _, written = batch
+    names = sorted(p.name for p in written)
+    assert names == sorted(
+        [
+            "index.html",
+            "index-en.html",
+            "summary-national-zh.html",
+            "summary-national-en.html",
+            "summary-华东-zh.html",
+            "summary-西北-en.html",
+        ]
+    )
+    assert not (root / "summary-gone-zh.html").exists()  # a scope without reports: removed
+    page = (root / "summary-national-zh.html").read_text(encoding="utf-8")
+    assert "<title>执行摘要 — 全国 — 甲公司</title>" in page
+    assert '<p class="ars-back"><a href="index.html">' in page
+    # one block per analysis of that scope and language, in notebook order
+    blocks = page.split('<section class="ars-exec-block">')[1:]
+    assert len(blocks) == 2
+    assert "谁是核心客户？" in blocks[0] and "业务员拜访执行得怎么样？" in blocks[1]
+    assert "（华东）" not in page and "Who are" not in page  # other scopes / languages
+    # findings link to their section, the findings and actions of the report
+    assert 'href="01_core_customers/report.html#sec-abc"' in blocks[0]
+    assert 'href="01_core_customers/report.html#findings"' in blocks[0]
+    assert 'href="01_core_customers/report.html#actions"' in blocks[0]
+    assert "谁是核心客户？ 要点一" in blocks[0] and "n = 5" in blocks[0]
+    # top actions only, with names, reasons and what is at stake; the rest in the report
+    assert blocks[0].count("<strong>杭州兴隆商贸有限公司") == 3
+    assert "另有 2 项，见报告" in blocks[0] and "销售额（元）：12,000" in blocks[0]
+    # the index links every summary
+    index = (root / INDEX_HTML).read_text(encoding="utf-8")
+    for name in names:
+        if name.startswith("summary-"):
+            assert f'href="{name}"' in index
+    assert ">全国（中文）</a>" in index and ">西北（英文）</a>" in index
+    # a failed report is a block that says so and links the error page
+    nw = (root / "summary-西北-en.html").read_text(encoding="utf-8")
+    assert "could not be rendered" in nw and 'href="02_terminal_network-西北/error.html"' in nw
+    assert '<p class="ars-back"><a href="index-en.html">' in nw
+
+
+def test_batch_pages_are_self_contained_and_leak_free(batch):
+    from ars_analysis.report_checks import Vocabulary, page_leaks
+
+    root, _, written = batch
+    vocab = Vocabulary(
+        names={"甲公司", *(f"杭州兴隆商贸有限公司{i}" for i in range(5))},
+        identifiers={"n_abc_a", "n_boot"},
+    )
+    for path in written:
+        text = path.read_text(encoding="utf-8")
+        assert page_leaks(text, vocab=vocab, where=path.name) == [], path.name
+        assert "<script" not in text and "http" not in text and "<link" not in text
+
+
+def test_batch_pages_are_cheap(tmp_path):
+    """Summaries and indexes of a large batch take well under a second of the run."""
+    import time
+
+    from ars_analysis.summary_pages import write_batch_pages
+
+    jobs = [
+        (f"0{k}_x-{r}", f"0{k}_x", r, "zh", "ok", _summary(f"问题{k}", "zh", r))
+        for k in range(1, 5)
+        for r in [None, "华东", "华南", "华北", "华中", "西北", "西南", "东北", "山东"]
+    ]
+    results = _batch(tmp_path, [(n.replace("-None", ""), *rest) for n, *rest in jobs])
+    t0 = time.perf_counter()
+    written = write_batch_pages(results, tmp_path, index_lang="zh", client="甲公司")
+    assert len(written) == 9 + 2
+    assert time.perf_counter() - t0 < 5
+
+
+def test_report_back_link_goes_to_the_index_of_its_language():
+    from ars_analysis.presentation import ReportSummary, report_opening
+    from ars_analysis.reports import _index_href, error_page, notebook_html
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x", execution_count=1)
+    opening = report_opening(ReportSummary("Who?", "Who?", "en", "National", []))
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": opening.html})]
+    nb.cells = [cell]
+    assert (
+        _index_href("en", "zh") == "../index-en.html" and _index_href("zh", "zh") == "../index.html"
+    )
+    page = notebook_html(nb, "job", "en", _index_href("en", "zh"))
+    assert '<p class="ars-back"><a href="../index-en.html">' in page
+    assert "<title>Who?</title>" in page  # the tab shows the report's title
+    assert '<a href="../index.html">' in notebook_html(nb, "job", "en")  # as rendered
+    err = error_page("job", "failed", "boom", "x = 1", None, "en", "../index-en.html")
+    assert '<p class="ars-back"><a href="../index-en.html">' in err
+    assert "<script" not in err and "http" not in err  # opens offline like every page
+    # a notebook without the report opening still gets its way back to the index
+    nb.cells[0].outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<p>x</p>"})]
+    page = notebook_html(nb, "job", "zh", _index_href("zh", "zh"))
+    assert page.count('<p class="ars-back"><a href="../index.html">← 返回报告目录</a></p>') == 1
+
+
+# ---------------------------------------------------------------------------- client config
+
+
+def test_client_config_is_passed_to_every_notebook(tmp_path, data_dir):
+    nbs = tmp_path / "nbs"
+    make_notebook(nbs, "a")
+    client = tmp_path / "clients" / "jia.yml"
+    client.parent.mkdir()
+    client.write_text("client: 甲公司\n", encoding="utf-8")
+    cfg = load_config(
+        write_config(
+            tmp_path / "r.yml",
+            f"data_path: {data_dir}\nnotebooks_dir: {nbs}\noutput_dir: {tmp_path / 'out'}\n"
+            f"client_config: {client}\njobs:\n  - notebook: a\n    regions: [华东]\n",
+        )
+    )
+    assert cfg.client_config == client
+    (job,) = expand_jobs(cfg)
+    assert job.parameters["client_config"] == "../clients/jia.yml"  # relative to the notebook
+    check_jobs([job])
+    from ars_analysis.reports import RUNNER_PARAMETERS, client_info
+
+    assert "client_config" in RUNNER_PARAMETERS
+    assert client_info(cfg)[0] == "甲公司"
+    # without one: None (the sample client), whose name wins over reports.yml's `client`
+    cfg.client_config, cfg.client = None, "备用名"
+    assert client_info(cfg)[0] == "示例客户（样本数据）"
+    client.write_text("client: ''\n", encoding="utf-8")
+    cfg.client_config = client
+    assert client_info(cfg)[0] == "备用名"  # fallback: reports.yml's client
+    client.write_text("client: x\nmin_sample: {reps: -1}\n", encoding="utf-8")
+    with pytest.raises(ReportConfigError, match="min_sample"):
+        client_info(cfg)
+
+
+def test_notebook_without_client_config_fails_only_when_one_is_set(tmp_path, data_dir):
+    nbs = tmp_path / "nbs"
+    make_notebook(nbs, "old", params=PARAMS.replace("client_config = None\n", ""))
+    text = f"data_path: {data_dir}\nnotebooks_dir: {nbs}\noutput_dir: {tmp_path}/out\n"
+    jobs = expand_jobs(
+        load_config(write_config(tmp_path / "a.yml", text + "jobs: [{notebook: old}]\n"))
+    )
+    check_jobs(jobs)  # null: nothing would change in the notebook
+    sample = Path(__file__).resolve().parents[1] / "ars_analysis/config/clients/sample.yml"
+    cfg = load_config(
+        write_config(
+            tmp_path / "b.yml", text + f"client_config: {sample}\njobs: [{{notebook: old}}]\n"
+        )
+    )
+    with pytest.raises(ReportConfigError, match="unknown parameter 'client_config'"):
+        check_jobs(expand_jobs(cfg))

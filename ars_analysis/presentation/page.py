@@ -49,6 +49,16 @@ margin-top:18px}.ars-findings h2{border:none}
 .ok{color:#1a7f37;font-weight:600}.failed,.timeout{color:#c62828;font-weight:600}
 .small{font-size:13px;color:var(--muted)}
 ul{margin:0;padding-left:1.2em}
+.ars-exec{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,440px),1fr));
+gap:18px;margin-top:18px}
+.ars-exec-block{border:1px solid var(--line);border-top:4px solid var(--accent);padding:2px 16px
+12px;min-width:0}.ars-exec-block h2{font-size:18px;border:none;margin:12px 0 4px}
+.ars-exec-block li{margin:4px 0}.ars-exec-actions{list-style:disc}
+.ars-stake{color:var(--muted);white-space:nowrap}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;padding:8px}
+.ars-langs{font-size:14px;margin:0 0 8px}.ars-index{width:100%}
+.ars-footer{margin-top:40px;border-top:1px solid var(--line);padding-top:8px;font-size:12px;
+color:var(--muted)}
 @media print{body{max-width:none;padding:0}a{color:inherit;text-decoration:none}
 .ars-back{display:none}h2{break-after:avoid}img,table{break-inside:avoid}}
 """

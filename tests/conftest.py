@@ -1,0 +1,86 @@
+"""Shared fixtures: one small batch rendered from the real notebooks for the whole session.
+
+``rendered_batch`` renders the four report notebooks on the sample data once per test session
+(whole country in Chinese, one small region in English, small bootstrap and simulation sizes,
+two jobs in parallel); the leak test and the browser test both read it. Both tests carry the
+``xdist_group("rendered_batch")`` mark, so ``pytest -n 2 --dist loadgroup`` (``make test``)
+runs them in one worker and renders the batch only once.
+
+Set ``ARS_TEST_BATCH=<folder>`` to reuse a batch rendered earlier into that folder (it is
+rendered there when the folder has no index yet).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+#: The small region rendered in English (8 distributors, 5 reps in the sample).
+SMALL_REGION = "西北"
+#: Small sizes keep the batch fast; each is passed only to notebooks that declare it.
+SMALL_PARAMETERS = {"n_boot": 50, "gof_boot": 20, "n_scenarios": 200}
+
+
+@dataclass
+class RenderedBatch:
+    root: Path
+    results: list[dict] = field(default_factory=list)
+    client: str = ""
+
+    @property
+    def failed(self) -> list[str]:
+        return [f"{r['name']}: {r.get('message')}" for r in self.results if r["status"] != "ok"]
+
+
+def batch_config(out: Path) -> dict:
+    """The test batch: every notebook nationally in Chinese and for one region in English
+    (the incentive scenarios, a national analysis, nationally in English)."""
+    from ars_analysis.reports import notebook_parameters
+
+    jobs = []
+    for nb in sorted(NOTEBOOKS.glob("0*.ipynb")):
+        declared = notebook_parameters(nb)
+        small = {k: v for k, v in SMALL_PARAMETERS.items() if k in declared}
+        jobs.append({"notebook": nb.name, "lang": "zh", "parameters": small})
+        en = {"notebook": nb.name, "name": f"{nb.stem}-en", "lang": "en", "parameters": small}
+        if not nb.stem.startswith("03_"):
+            en["regions"] = [SMALL_REGION]
+        jobs.append(en)
+    return {
+        "client": "测试客户",
+        "client_config": None,
+        "data_path": str(REPO / "data" / "sample"),
+        "lang": "zh",
+        "notebooks_dir": str(NOTEBOOKS),
+        "output_dir": str(out),
+        "timeout": 900,
+        "jobs": jobs,
+    }
+
+
+@pytest.fixture(scope="session")
+def rendered_batch(tmp_path_factory) -> RenderedBatch:
+    import json
+
+    from ars_analysis.reports import STATUS_FILE, client_info, load_config, render
+
+    reuse = os.environ.get("ARS_TEST_BATCH")
+    out = Path(reuse) if reuse else tmp_path_factory.mktemp("batch") / "reports"
+    cfg_path = out.parent / f"{out.name}-config.yml"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cfg_path.write_text(yaml.safe_dump(batch_config(out), allow_unicode=True), encoding="utf-8")
+    cfg = load_config(cfg_path)
+    if reuse and (out / "index.html").exists():
+        results = [
+            json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.glob(f"*/{STATUS_FILE}"))
+        ]
+    else:
+        results = render(cfg, jobs=2, progress=False)
+    print(f"\nrendered test batch: {out}")
+    return RenderedBatch(out, results, client_info(cfg)[0])
