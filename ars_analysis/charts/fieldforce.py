@@ -168,7 +168,8 @@ def plot_discipline_vs_attainment(
 ):
     """Scatter of a discipline KPI against attainment per rep (e.g. the rep scorecard).
 
-    ``result`` (from ``discipline_vs_attainment``) adds the Spearman rho and its interval as text.
+    ``result`` (from ``discipline_vs_attainment``) adds the Spearman rho and its interval as text
+    when it rests on enough reps (``result["sufficient"]``).
     """
     check_lang(lang)
     ax = _ax(ax, (7, 5))
@@ -179,9 +180,15 @@ def plot_discipline_vs_attainment(
     ax.set_xlabel(_L(x, lang))
     ax.set_ylabel(_L(y, lang))
     ax.set_title(_L("title_discipline_vs_attainment", lang))
-    if result is not None and np.isfinite(result.get("rho", np.nan)):
-        text = _L("rho_text", lang, rho=result["rho"], lo=result["ci_low"], hi=result["ci_high"],
-                  n=result["n"])  # fmt: skip
+    # the statistic only when there are enough reps to read it (``sufficient``)
+    if (
+        result is not None
+        and np.isfinite(result.get("rho", np.nan))
+        and result.get("sufficient", True)
+    ):
+        f2 = "{:.2f}".format
+        text = _L("rho_text", lang, rho=f2(result["rho"]), lo=f2(result["ci_low"]),
+                  hi=f2(result["ci_high"]), n=result["n"])  # fmt: skip
         ax.text(0.02, 0.98, text, transform=ax.transAxes, va="top", fontsize="small",
                 bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "0.8"})  # fmt: skip
     return ax
