@@ -2069,6 +2069,38 @@ class FieldExecution:
     new_terminals_available: bool
     history_months: float
 
+    def results(self) -> dict:
+        """The key numbers for ``results.json`` (tests and cross-report checks; never shown)."""
+
+        def r(v, d=4):
+            return None if v is None or pd.isna(v) else round(float(v), d)
+
+        ct, ft, tt = self.completion_total, self.frequency_total, self.time_total
+        return {
+            "visit_completion": r(ct.get("visit_completion")),
+            "visit_order_rate": r(ct.get("visit_order_rate")),
+            "far_checkin_share": r(self.distance_total["far_checkin_share"]),
+            "top_terminal_coverage": r(ft.get("top_terminal_coverage")),
+            "frequency_compliance": r(ft.get("frequency_compliance")),
+            "top_frequency_compliance": r(ft.get("top_frequency_compliance")),
+            "avg_time_in_store_min": r(tt.get("avg_time_in_store_min"), 2),
+            "visits_per_day": r(tt.get("visits_per_day"), 3),
+            "attainment": r(self.attainment_total["attainment"]),
+            "spearman_rho": r(self.correlation["rho"]),
+            "spearman_p": r(self.correlation["p_value"]),
+            "correlation_n": int(self.correlation["n"]),
+            "n_problem_visits": int(len(self.issues)),
+            "n_reps": int(self.n_reps),
+            "top_terminal_ids": list(self.top_terminal_ids),
+            "n_top_terminals": len(self.top_terminal_ids),
+            "frequency_compliance_by_region": self.frequency_compliance_by_region,
+            "n_unvisited_top_terminals": int(len(self.unvisited_top)),
+            "n_reps_to_coach": int(self.coaching["rep_id"].nunique()),
+            "n_new_terminals": int(len(self.new_terminals)) if self.new_terminals_available
+            else None,
+            "visit_period": [f"{d:%Y-%m-%d}" for d in self.visit_period],
+        }  # fmt: skip
+
     @property
     def frequency_compliance_by_region(self) -> dict:
         """{region: share of the region's terminals meeting the visit-frequency standard}."""
@@ -2141,6 +2173,46 @@ def _coaching(card: pd.DataFrame, coaching: dict, stake: pd.Series) -> pd.DataFr
     return out.sort_values(
         ["stake", "rep_id", "kpi"], ascending=[False, True, True], kind="mergesort"
     ).reset_index(drop=True)
+
+
+def _core_coverage(visits, terminals, customers, core_customers, region):
+    """Distinct core customers of the scope (by the customer's region) and how many had a done
+    visit (to the distributor itself or to one of its terminals, by any rep)."""
+    core = pd.DataFrame({"customer_id": sorted(set(map(str, core_customers)))})
+    if customers is not None and "region" in customers.columns:
+        where = customers.drop_duplicates("customer_id").set_index("customer_id")["region"]
+    elif {"customer_id", "region"} <= set(terminals.columns):
+        where = (
+            terminals.dropna(subset=["customer_id"])
+            .groupby("customer_id")["region"]
+            .agg(lambda r: r.mode().iloc[0])
+        )
+    else:
+        where = pd.Series(dtype=object)
+    core["region"] = core["customer_id"].map(where)
+    core = core[_in_scope(core["region"], region)]
+    done = visits[visits["done"]]
+    seen = set(done["customer_id"].dropna().astype(str))
+    if "customer_id" in terminals.columns:
+        owner = terminals.drop_duplicates("terminal_id").set_index("terminal_id")["customer_id"]
+        seen |= set(done["terminal_id"].map(owner).dropna().astype(str))
+    core["visited"] = core["customer_id"].isin(seen)
+    by_region = (
+        core.assign(region=core["region"].astype(object).where(core["region"].notna(), UNKNOWN))
+        .groupby("region", as_index=False)
+        .agg(n_core_customers=("customer_id", "size"), core_customers_visited=("visited", "sum"))
+    )
+    by_region["core_customers_visited"] = by_region["core_customers_visited"].astype("int64")
+    by_region["core_customer_coverage"] = _ratio(
+        by_region["core_customers_visited"], by_region["n_core_customers"]
+    )
+    n, v = int(len(core)), int(core["visited"].sum())
+    total = {
+        "n_core_customers": n,
+        "core_customers_visited": v,
+        "core_customer_coverage": v / n if n else np.nan,
+    }
+    return by_region, total
 
 
 def analyse_field_execution(
@@ -2262,21 +2334,10 @@ def analyse_field_execution(
     tot = _frequency_by_region(fq.assign(region="all"))
     fq_total = _first_row(tot)
     core_cov = core_total = None
-    if core_customers is not None and "customer_id" in terminals.columns and reps is not None:
-        cc = core_customer_coverage(visits, terminals, core_customers, reps, level="rep")
-        cc = cc[cc["rep_id"].isin(rep_ids)].merge(scope_reps[["rep_id", "region"]], on="rep_id")
-        core_cov = cc.groupby("region", as_index=False)[
-            ["n_core_customers", "core_customers_visited"]
-        ].sum()
-        core_cov["core_customer_coverage"] = _ratio(
-            core_cov["core_customers_visited"], core_cov["n_core_customers"]
+    if core_customers is not None:
+        core_cov, core_total = _core_coverage(
+            visits, terminals, tables.get("customers"), core_customers, region
         )
-        n_core, n_vis = int(cc["n_core_customers"].sum()), int(cc["core_customers_visited"].sum())
-        core_total = {
-            "n_core_customers": n_core,
-            "core_customers_visited": n_vis,
-            "core_customer_coverage": n_vis / n_core if n_core else np.nan,
-        }
 
     # did what, time use
     acts = activity_shares(scope_visits, level="all")

@@ -99,10 +99,10 @@ def _L(key: str, lang: str, **values) -> str:
     return label(f"fieldforce.{key}", lang, **values)
 
 
-def _kpi_value(kpi: str, value, lang: str = "zh") -> str:
+def _kpi_value(kpi: str, value, lang: str = "zh", decimals: int = 1) -> str:
     if kpi in _SHARE_KPIS:
-        return fmt.percent(value)
-    return fmt.number(value, 1)
+        return fmt.percent(value, decimals)
+    return fmt.number(value, decimals)
 
 
 def _gap(kpi: str, gap: float, lang: str) -> str:
@@ -250,7 +250,7 @@ def _coaching_actions(res: FieldExecution, lang: str) -> ActionList:
                 kpi=label(f"fieldforce.kpi_values.{r.kpi}", lang),
                 value=_kpi_value(r.kpi, r.value, lang),
                 direction=_L(f"direction_{r.direction}", lang),
-                standard=_kpi_value(r.kpi, r.standard, lang),
+                standard=_kpi_value(r.kpi, r.standard, lang, 0),
                 gap=_gap(r.kpi, r.gap, lang),
             )
             for r in rows.itertuples()
@@ -480,28 +480,38 @@ def frequency_table(res: FieldExecution, lang: str = "zh") -> ReportTable:
     t = res.frequency_by_region[
         ["region", "n_terminals", "frequency_compliance", "n_top_terminals",
          "top_terminals_visited", "top_terminal_coverage", "top_frequency_compliance"]
-    ].copy()  # fmt: skip
-    if res.core_coverage is not None:
-        t = t.merge(res.core_coverage, on="region", how="left")
+    ].rename(columns={"n_terminals": "n_terminals_region"})  # fmt: skip
     return ReportTable(
-        t,
-        lang,
-        NS,
-        title=_L("sheet_frequency_region", lang),
-        kinds=KINDS | {"n_core_customers": "int", "core_customers_visited": "int"},
-        missing_note=_L("no_rep", lang),
-    )
+        t, lang, NS, title=_L("sheet_frequency_region", lang),
+        kinds=KINDS | {"n_terminals_region": "int"},
+    )  # fmt: skip
+
+
+def core_table(res: FieldExecution, lang: str = "zh") -> ReportTable | None:
+    """Core customers per region (by the customer's region) and how many were visited."""
+    if res.core_coverage is None:
+        return None
+    return ReportTable(res.core_coverage, lang, NS, title=_L("sheet_core", lang), kinds=KINDS)
 
 
 def scorecard_table(res: FieldExecution, lang: str = "zh", *, full: bool = False) -> ReportTable:
     """The rep scorecard, highest score first (names beside IDs)."""
     card = res.scorecard.sort_values(["score", "rep_id"], ascending=[False, True],
                                      na_position="last")  # fmt: skip
-    cols = ["rep_id", "rep_name", "region", "visit_completion", "visit_order_rate",
-            "top_terminal_coverage", "frequency_compliance", "far_checkin_share",
-            "new_terminals", "attainment", "score"]  # fmt: skip
+    cols = [
+        "rep_id",
+        "rep_name",
+        "visit_completion",
+        "top_terminal_coverage",
+        "frequency_compliance",
+        "far_checkin_share",
+        "new_terminals",
+        "attainment",
+        "score",
+    ]
     if full:
-        cols += ["avg_time_in_store_min", "visits_per_day", "planned_visits", "done_visits",
+        cols[2:2] = ["region"]
+        cols += ["visit_order_rate", "avg_time_in_store_min", "visits_per_day", "planned_visits", "done_visits",
                  "unplanned_visits", "revenue", "target_revenue"]  # fmt: skip
     t = card[[c for c in cols if c in card.columns]]
     notes = []
@@ -596,6 +606,8 @@ def workbook_tables(res: FieldExecution, lang: str = "zh") -> list[ReportTable]:
         frequency_table(res, lang),
         attainment_table(res, lang),
     ]
+    if res.core_coverage is not None:
+        tables.append(core_table(res, lang))
     if res.new_terminals_available:
         tables.append(new_terminals_table(res, lang))
     if len(res.issues):
@@ -613,7 +625,7 @@ def appendix_parameters(res: FieldExecution, lang: str = "zh") -> list[tuple[str
     sep = _L("list_sep", lang)
     coaching = sep.join(
         f"{label(f'fieldforce.kpi_values.{k}', lang)} {_L(f'direction_{d}', lang)} "
-        f"{_kpi_value(k, v, lang)}"
+        f"{_kpi_value(k, v, lang, 0)}"
         for k, (d, v) in std["coaching"].items()
     )
     return [
