@@ -260,7 +260,7 @@ def _coaching_actions(res: FieldExecution, lang: str) -> ActionList:
         )
     title = _L("action_coach", lang)
     if len(items) > MAX_ACTIONS:
-        title += " " + _L("action_more", lang, n=len(items) - MAX_ACTIONS)
+        title += " " + _L("action_more", lang, shown=MAX_ACTIONS, n=len(items) - MAX_ACTIONS)
     return ActionList(
         title,
         items[:MAX_ACTIONS],
@@ -286,7 +286,7 @@ def _top_actions(res: FieldExecution, lang: str) -> ActionList:
         )
     title = _L("action_top", lang)
     if len(items) > MAX_ACTIONS:
-        title += " " + _L("action_more", lang, n=len(items) - MAX_ACTIONS)
+        title += " " + _L("action_more", lang, shown=MAX_ACTIONS, n=len(items) - MAX_ACTIONS)
     return ActionList(
         title,
         items[:MAX_ACTIONS],
