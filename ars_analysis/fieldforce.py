@@ -16,7 +16,15 @@ behaviour to results:
 * **target vs result** - :func:`attainment`, :func:`deviation_ranking` and
   :func:`discipline_vs_attainment`;
 * :func:`rep_scorecard` combines them into one row per rep, the behaviour KPIs of an incentive
-  plan; :func:`visit_issues` lists the problem visits for follow-up.
+  plan; :func:`visit_issues` lists the problem visits for follow-up;
+* :func:`analyse_field_execution` runs all of them for one report scope (national or a region)
+  on the whole dataset and filters the results, returning a :class:`FieldExecution` that
+  :mod:`ars_analysis.presentation.fieldforce` turns into report 04.
+
+One definition per concept: the top terminals are the client's shared set
+(:func:`ars_analysis.compose.top_terminals`, passed as ``top`` / ``top_terminals``), the visit
+window of a regional report is that of the whole visit log, and new terminals are those whose
+first sales line falls in the window (:func:`new_terminal_list`), never first visits.
 
 Inputs are DataFrames in the contract's columns (``visits``, ``terminals``, ``reps``,
 ``targets``) and the aggregated sales of :mod:`ars_analysis.aggregate`
