@@ -16,7 +16,15 @@ behaviour to results:
 * **target vs result** - :func:`attainment`, :func:`deviation_ranking` and
   :func:`discipline_vs_attainment`;
 * :func:`rep_scorecard` combines them into one row per rep, the behaviour KPIs of an incentive
-  plan; :func:`visit_issues` lists the problem visits for follow-up.
+  plan; :func:`visit_issues` lists the problem visits for follow-up;
+* :func:`analyse_field_execution` runs all of them for one report scope (national or a region)
+  on the whole dataset and filters the results, returning a :class:`FieldExecution` that
+  :mod:`ars_analysis.presentation.fieldforce` turns into report 04.
+
+One definition per concept: the top terminals are the client's shared set
+(:func:`ars_analysis.compose.top_terminals`, passed as ``top`` / ``top_terminals``), the visit
+window of a regional report is that of the whole visit log, and new terminals are those whose
+first sales line falls in the window (:func:`new_terminal_list`), never first visits.
 
 Inputs are DataFrames in the contract's columns (``visits``, ``terminals``, ``reps``,
 ``targets``) and the aggregated sales of :mod:`ars_analysis.aggregate`
@@ -39,6 +47,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +55,6 @@ import pandas as pd
 import yaml
 
 from ars_analysis.contract import ACTIVITIES
-from ars_analysis.labels import check_lang, label
 
 #: Default standards shipped with the package (edit a copy, see :func:`load_standards`).
 STANDARDS_FILE = Path(__file__).parent / "config" / "visit_standards.yml"
@@ -81,6 +89,13 @@ ISSUES = ("checkout_before_checkin", "unknown_rep", "unknown_terminal", "overlap
 
 #: Mean Earth radius in metres (IUGG), used by :func:`haversine_m`.
 EARTH_RADIUS_M = 6_371_008.8
+
+#: Coaching standards when the standards file has none: KPI -> {"min"|"max": value}.
+_COACHING_DEFAULT = {
+    "visit_completion": {"min": 0.85},
+    "frequency_compliance": {"min": 0.6},
+    "far_checkin_share": {"max": 0.1},
+}
 
 _GROUP_COL = {"rep": "rep_id", "team": "team_id", "region": "region", "all": "scope"}
 
@@ -118,7 +133,10 @@ def load_standards(path: str | Path | None = None, **overrides) -> dict:
     dict
         ``frequency`` (grade -> interval in days, float), ``top_share``, ``distance_bands_m``
         (increasing list), ``far_checkin_m``, ``scorecard_weights`` (KPI -> weight),
-        ``attainment_cap`` and ``reference`` (KPI -> reference value).
+        ``attainment_cap``, ``reference`` (KPI -> reference value),
+        ``new_terminal_history_months`` (months of sales history needed before a window to
+        count new terminals) and ``coaching`` (KPI -> (``"min"`` or ``"max"``, value): the
+        standard below / above which a rep is to be coached).
 
     Raises
     ------
@@ -153,6 +171,8 @@ def load_standards(path: str | Path | None = None, **overrides) -> dict:
         "attainment_cap",
         "min_score_basis",
         "reference",
+        "new_terminal_history_months",
+        "coaching",
     }
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -217,6 +237,37 @@ def load_standards(path: str | Path | None = None, **overrides) -> dict:
             raise ValueError(f"{where}: reference of {k!r} must be a positive number, got {v!r}")
         defaults[k] = float(v)
     out["reference"] = defaults
+
+    hist = raw.get("new_terminal_history_months", 6)
+    if not isinstance(hist, (int, float)) or isinstance(hist, bool) or hist < 0:
+        raise ValueError(
+            f"{where}: 'new_terminal_history_months' must be a number of months >= 0, got {hist!r}"
+        )
+    out["new_terminal_history_months"] = float(hist)
+
+    coaching = raw.get("coaching", _COACHING_DEFAULT) or {}
+    if not isinstance(coaching, Mapping):
+        raise ValueError(f"{where}: 'coaching' must map KPIs to {{min: ...}} or {{max: ...}}")
+    out["coaching"] = {}
+    for k, v in coaching.items():
+        if k not in SCORECARD_KPIS:
+            raise ValueError(
+                f"{where}: 'coaching' has unknown KPI {k!r}; expected some of "
+                f"{list(SCORECARD_KPIS)}"
+            )
+        if (
+            not isinstance(v, Mapping)
+            or len(v) != 1
+            or next(iter(v)) not in ("min", "max")
+            or not isinstance(next(iter(v.values())), (int, float))
+            or isinstance(next(iter(v.values())), bool)
+        ):
+            raise ValueError(
+                f"{where}: coaching standard of {k!r} must be {{min: number}} or "
+                f"{{max: number}}, got {v!r}"
+            )
+        ((direction, value),) = v.items()
+        out["coaching"][k] = (direction, float(value))
     return out
 
 
@@ -674,12 +725,16 @@ def terminal_grades(
     *,
     top_share: float = 0.2,
     volume: str = "revenue",
+    top=None,
 ) -> pd.DataFrame:
-    """Grade terminals ``"top"`` (the ``top_share`` with the highest volume) or ``"other"``.
+    """Grade terminals ``"top"`` or ``"other"``.
 
-    The number of top terminals is ``ceil(top_share * n)`` over all ``n`` terminals of the
-    ``terminals`` table (terminals without sales have volume 0); ties are broken by
-    ``terminal_id`` so the result is deterministic.
+    Reports pass ``top``: the client's ONE top-terminal set,
+    :func:`ars_analysis.compose.top_terminals` computed on the whole dataset (ranked within
+    each region by the client's definition), so that every report names the same top terminals.
+    Without it (quick looks at a table), the top terminals are the ``ceil(top_share * n)`` with
+    the highest volume over all ``n`` terminals of the ``terminals`` table (terminals without
+    sales have volume 0; ties broken by ``terminal_id``).
 
     Parameters
     ----------
@@ -692,6 +747,9 @@ def terminal_grades(
         Share of terminals that are "top" (0-1].
     volume : str
         Column of ``terminal_sales`` that measures volume (``revenue`` or ``quantity``).
+    top : DataFrame or iterable of str, optional
+        The shared top-terminal set: the output of :func:`ars_analysis.compose.top_terminals`
+        (``terminal_id``, ``is_top``) or the top terminal IDs. Replaces the ranking here.
 
     Returns
     -------
@@ -718,13 +776,28 @@ def terminal_grades(
         _require(terminal_sales, "terminal_sales", ["terminal_id", volume])
         vol = terminal_sales.groupby("terminal_id")[volume].sum()
         t["volume"] = t["terminal_id"].map(vol).fillna(0.0).astype("float64")
+    elif isinstance(top, pd.DataFrame) and "revenue" in top.columns:
+        vol = top.drop_duplicates("terminal_id").set_index("terminal_id")["revenue"]
+        t["volume"] = t["terminal_id"].map(vol).fillna(0.0).astype("float64")
     else:
         t["volume"] = 0.0
     t = t.sort_values(["volume", "terminal_id"], ascending=[False, True], kind="mergesort")
     t["volume_rank"] = np.arange(1, len(t) + 1)
-    n_top = math.ceil(top_share * len(t) - 1e-9) if terminal_sales is not None else 0
-    t["grade"] = np.where(t["volume_rank"] <= n_top, "top", "other")
+    if top is not None:
+        ids = _top_ids(top)
+        t["grade"] = np.where(t["terminal_id"].isin(ids), "top", "other")
+    else:
+        n_top = math.ceil(top_share * len(t) - 1e-9) if terminal_sales is not None else 0
+        t["grade"] = np.where(t["volume_rank"] <= n_top, "top", "other")
     return t.sort_values("terminal_id", kind="mergesort").reset_index(drop=True)
+
+
+def _top_ids(top) -> set:
+    """The top terminal IDs of a :func:`ars_analysis.compose.top_terminals` frame or a list."""
+    if isinstance(top, pd.DataFrame):
+        _require(top, "top", ["terminal_id", "is_top"])
+        return set(top.loc[top["is_top"].astype(bool), "terminal_id"])
+    return set(top)
 
 
 def _window(v: pd.DataFrame, start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -773,6 +846,7 @@ def frequency_vs_standard(
     freq: str | None = None,
     start=None,
     end=None,
+    top=None,
 ) -> pd.DataFrame:
     """Visits done per terminal against the standard frequency of its grade.
 
@@ -798,7 +872,10 @@ def frequency_vs_standard(
     freq : {"M", "Q", "Y"}, optional
         Measure per period (each period clipped to the window); else over the whole window.
     start, end : date-like, optional
-        Window; default first / last visit date in ``visits``.
+        Window; default first / last visit date in ``visits``. A regional report passes the
+        window of the whole visit log so that its terminals are measured as in the national one.
+    top : DataFrame or iterable of str, optional
+        The shared top-terminal set (see :func:`terminal_grades`); reports always pass it.
 
     Returns
     -------
@@ -827,7 +904,7 @@ def frequency_vs_standard(
         gmap = grades.drop_duplicates("terminal_id").set_index("terminal_id")["grade"].astype(str)
         base["grade"] = base["terminal_id"].map(gmap).fillna("other")
     else:
-        base = terminal_grades(terminals, terminal_sales, top_share=share)
+        base = terminal_grades(terminals, terminal_sales, top_share=share, top=top)
     missing = sorted(set(base["grade"]) - set(intervals))
     if missing:
         raise ValueError(
@@ -1391,12 +1468,17 @@ def discipline_vs_attainment(
     *,
     x: str = "visit_completion",
     y: str = "attainment",
-    n_boot: int = 2000,
     ci: float = 0.95,
-    seed: int | None = 0,
-    lang: str = "en",
+    min_n: int = 10,
 ) -> dict:
-    """Spearman correlation between a visit-discipline KPI and attainment, with a bootstrap CI.
+    """Spearman correlation between a visit-discipline KPI and attainment, with its interval
+    and p-value from ONE procedure (Fisher z).
+
+    The interval and the p-value both come from the Fisher transformation ``z = atanh(rho)``
+    with the standard error of Spearman's rho ``sqrt(1.06 / (n - 3))`` (Fieller, Hartley and
+    Pearson 1957): the interval is ``tanh(z -+ q * se)`` and the p-value the two-sided normal
+    tail of ``z / se``. So ``p_value < 1 - ci`` exactly when the interval excludes 0; they can
+    never contradict each other.
 
     Parameters
     ----------
@@ -1405,32 +1487,30 @@ def discipline_vs_attainment(
         out (their number is returned as ``excluded``).
     x, y : str
         Columns to correlate.
-    n_boot : int
-        Bootstrap resamples of reps (percentile interval).
     ci : float
-        Confidence level of the interval.
-    seed : int or None
-        Random seed (results are reproducible with the default).
-    lang : {"zh", "en"}
-        Language of the ``caveat`` text.
+        Confidence level of the interval (0.95).
+    min_n : int
+        Minimum number of reps for a conclusion (the client's ``min_sample.correlation``);
+        below it ``sufficient`` is False and a report shows a caveat instead of the statistic.
 
     Returns
     -------
     dict
-        ``x, y, n, excluded, rho, p_value`` (scipy's two-sided test), ``ci_low, ci_high`` and
-        ``caveat`` (correlation, not causation).
+        ``x, y, n, excluded, rho, p_value, ci_low, ci_high, level`` (= ``ci``), ``method``
+        (``"fisher_z"``), ``min_n`` and ``sufficient`` (``n >= min_n`` and rho defined).
+        ``rho`` is NaN with fewer than 4 reps or a constant column; interval and p-value are
+        NaN then too.
 
     Examples
     --------
     >>> d = pd.DataFrame({"visit_completion": [0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
     ...                   "attainment": [0.7, 0.8, 0.75, 0.9, 1.1, 1.2]})
-    >>> r = discipline_vs_attainment(d, n_boot=200)
-    >>> round(r["rho"], 3), r["n"], r["ci_low"] <= r["rho"] <= r["ci_high"]
-    (0.943, 6, True)
+    >>> r = discipline_vs_attainment(d)
+    >>> round(r["rho"], 3), r["n"], r["ci_low"] <= r["rho"] <= r["ci_high"], r["sufficient"]
+    (0.943, 6, True, False)
     """
-    from scipy.stats import spearmanr
+    from scipy.stats import norm, spearmanr
 
-    check_lang(lang)
     _require(data, "data", [x, y])
     if not 0 < ci < 1:
         raise ValueError(f"ci must be in (0, 1), got {ci!r}")
@@ -1439,20 +1519,19 @@ def discipline_vs_attainment(
     ok = d.notna().all(axis=1)
     xs, ys = d.loc[ok, x].to_numpy(float), d.loc[ok, y].to_numpy(float)
     n = len(xs)
-    out = {"x": x, "y": y, "n": n, "excluded": int((~ok).sum()), "rho": np.nan, "p_value": np.nan,
-           "ci_low": np.nan, "ci_high": np.nan, "caveat": label("fieldforce.caveat", lang)}  # fmt: skip
-    if n < 3 or np.ptp(xs) == 0 or np.ptp(ys) == 0:
+    out = {"x": x, "y": y, "n": n, "excluded": int((~ok).sum()), "rho": np.nan,
+           "p_value": np.nan, "ci_low": np.nan, "ci_high": np.nan, "level": float(ci),
+           "method": "fisher_z", "min_n": int(min_n), "sufficient": False}  # fmt: skip
+    if n < 4 or np.ptp(xs) == 0 or np.ptp(ys) == 0:
         return out
-    res = spearmanr(xs, ys)
-    out["rho"], out["p_value"] = float(res.statistic), float(res.pvalue)
-    if n_boot and n_boot > 0:
-        rng = np.random.default_rng(seed)
-        idx = rng.integers(0, n, size=(int(n_boot), n))
-        rhos = _spearman_matrix(xs[idx], ys[idx])
-        rhos = rhos[np.isfinite(rhos)]
-        if len(rhos):
-            a = (1 - ci) / 2
-            out["ci_low"], out["ci_high"] = (float(q) for q in np.quantile(rhos, [a, 1 - a]))
+    rho = float(spearmanr(xs, ys).statistic)
+    se = math.sqrt(1.06 / (n - 3))
+    z = math.atanh(min(max(rho, -1 + 1e-15), 1 - 1e-15))
+    q = float(norm.ppf(0.5 + ci / 2))
+    out["rho"] = rho
+    out["p_value"] = float(2 * norm.sf(abs(z) / se))
+    out["ci_low"], out["ci_high"] = math.tanh(z - q * se), math.tanh(z + q * se)
+    out["sufficient"] = n >= min_n
     return out
 
 
@@ -1460,44 +1539,144 @@ def discipline_vs_attainment(
 # scorecard
 
 
-def new_terminals(
-    visits: pd.DataFrame, *, freq: str | None = None, start=None, end=None
-) -> pd.DataFrame:
-    """Terminals first visited in the window, credited to the rep of that first done visit.
+def sales_history_months(sales: pd.DataFrame, start) -> float:
+    """Months of sales history in ``sales`` before ``start`` (0 when none; NaN without sales).
 
-    A terminal is new when its first done visit in ``visits`` (pass the full visit history to
-    judge "first" correctly) falls in ``[start, end]`` (and, with ``freq``, in that period).
+    >>> s = pd.DataFrame({"date": pd.to_datetime(["2025-01-01", "2025-09-30"])})
+    >>> sales_history_months(s, "2025-10-01")
+    9.0
+    """
+    _require(sales, "sales", ["date"])
+    dates = _to_datetime(sales["date"], "sales", "date")
+    if dates.notna().sum() == 0:
+        return float("nan")
+    first = dates.min().normalize()
+    lo = pd.Timestamp(start).normalize()
+    if first >= lo:
+        return 0.0
+    months = (lo.year - first.year) * 12 + (lo.month - first.month)
+    # a part month counts as the share of its days (1 Jan -> 1 Oct = 9.0 months)
+    return float(months + (lo.day - first.day) / 30.4375)
+
+
+def new_terminal_list(
+    sales: pd.DataFrame,
+    terminals: pd.DataFrame | None = None,
+    *,
+    start,
+    end,
+    history_months: float = 6,
+) -> pd.DataFrame:
+    """The terminals opened in ``[start, end]``: first sales line in the window, with at least
+    ``history_months`` of sales history before ``start`` to know that they are new.
+
+    A terminal is *new* when its first sales line in ``sales`` (pass the whole sales history,
+    not only the window) falls in the window. Without enough history before the window every
+    terminal would look new, so the list is then not computed: the result is empty and
+    ``attrs["available"]`` is False (``attrs["history_months"]`` says how much history there
+    is). The new terminal is credited to the rep of its first sales line (``sales.rep_id``),
+    else to the rep responsible for it (``terminals.rep_id``).
+
+    Parameters
+    ----------
+    sales : DataFrame
+        Sales lines (``date``, ``terminal_id``, ``revenue``; ``rep_id`` optional).
+    terminals : DataFrame, optional
+        Terminal master (``terminal_id``, ``rep_id``) for the responsible rep.
+    start, end : date-like
+        The window (both days included).
+    history_months : float
+        Minimum months of sales history before ``start`` (``new_terminal_history_months`` of
+        the visit standards).
 
     Returns
     -------
     DataFrame
-        ``rep_id`` (+ ``period``), ``new_terminals`` (count).
+        ``terminal_id, rep_id, first_sale, revenue`` (sales in the window), one row per new
+        terminal, ordered by first sale; ``attrs["available"]`` and ``attrs["history_months"]``.
 
     Examples
     --------
-    >>> v = pd.DataFrame({"rep_id": ["R1", "R2", "R1"], "terminal_id": ["T1", "T1", "T2"],
-    ...     "check_in": ["2025-01-02 09:00", "2025-02-03 09:00", "2025-02-05 09:00"]})
-    >>> new_terminals(v, start="2025-02-01").values.tolist()
-    [['R1', 1]]
+    >>> s = pd.DataFrame({"terminal_id": ["T1", "T1", "T2"], "rep_id": ["R1", "R1", "R2"],
+    ...     "date": pd.to_datetime(["2025-01-05", "2025-10-03", "2025-10-04"]),
+    ...     "revenue": [10.0, 20.0, 30.0]})
+    >>> new = new_terminal_list(s, start="2025-10-01", end="2025-12-31", history_months=6)
+    >>> new[["terminal_id", "rep_id", "revenue"]].values.tolist(), new.attrs["available"]
+    ([['T2', 'R2', 30.0]], True)
+    """
+    _require(sales, "sales", ["date", "terminal_id"])
+    lo, hi = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    cols = ["terminal_id", "rep_id", "first_sale", "revenue"]
+    history = sales_history_months(sales, lo)
+    available = bool(np.isfinite(history) and history >= history_months - 1e-9)
+    empty = pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "first_sale" else
+                                       "float64" if c == "revenue" else object) for c in cols})  # fmt: skip
+    if not available:
+        empty.attrs.update(available=False, history_months=history)
+        return empty
+    s = sales[sales["terminal_id"].notna()].copy()
+    s["date"] = _to_datetime(s["date"], "sales", "date")
+    if "rep_id" not in s.columns:
+        s["rep_id"] = np.nan
+    if "revenue" not in s.columns:
+        s["revenue"] = 0.0
+    s = s.sort_values(["date", "terminal_id"], kind="mergesort")
+    first = s.drop_duplicates("terminal_id")
+    day = first["date"].dt.normalize()
+    first = first[(day >= lo) & (day <= hi)]
+    window = s[(s["date"].dt.normalize() >= lo) & (s["date"].dt.normalize() <= hi)]
+    rev = window.groupby("terminal_id")["revenue"].sum()
+    out = pd.DataFrame(
+        {
+            "terminal_id": first["terminal_id"].to_numpy(),
+            "rep_id": first["rep_id"].astype(object).to_numpy(),
+            "first_sale": first["date"].dt.normalize().to_numpy(),
+        }
+    )
+    if terminals is not None and "rep_id" in terminals.columns:
+        resp = terminals.drop_duplicates("terminal_id").set_index("terminal_id")["rep_id"]
+        out["rep_id"] = out["rep_id"].where(out["rep_id"].notna(), out["terminal_id"].map(resp))
+    out["revenue"] = out["terminal_id"].map(rev).fillna(0.0).astype("float64")
+    out.attrs.update(available=True, history_months=history)
+    return out[cols].reset_index(drop=True)
+
+
+def new_terminals(
+    sales: pd.DataFrame,
+    terminals: pd.DataFrame | None = None,
+    *,
+    start,
+    end,
+    history_months: float = 6,
+    freq: str | None = None,
+) -> pd.DataFrame:
+    """New terminals per rep (and period): counts of :func:`new_terminal_list`.
+
+    A terminal is new when its first sales line falls in ``[start, end]`` and the sales data
+    reach at least ``history_months`` before ``start``; otherwise the count is unknown and the
+    result is empty with ``attrs["available"]`` False (a scorecard then shows NaN, never 0).
+
+    Returns
+    -------
+    DataFrame
+        ``rep_id`` (+ ``period`` of the first sale), ``new_terminals`` (count);
+        ``attrs["available"]``.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"terminal_id": ["T1", "T2", "T3"], "rep_id": ["R1", "R1", "R2"],
+    ...     "date": pd.to_datetime(["2025-01-05", "2025-10-03", "2025-11-04"])})
+    >>> new_terminals(s, start="2025-10-01", end="2025-12-31", freq="M").values.tolist()
+    [['R1', '2025-10', 1], ['R2', '2025-11', 1]]
     """
     _check_freq(freq)
-    v = prepare_visits(visits)
-    v = v[v["done"] & v["terminal_id"].notna()].sort_values(
-        ["check_in", "visit_id"], kind="mergesort"
-    )
-    first = v.drop_duplicates("terminal_id")
-    day = first["check_in"].dt.normalize()
-    keep = pd.Series(True, index=first.index)
-    if start is not None:
-        keep &= day >= pd.Timestamp(start).normalize()
-    if end is not None:
-        keep &= day <= pd.Timestamp(end).normalize()
-    first = first[keep].copy()
+    new = new_terminal_list(sales, terminals, start=start, end=end, history_months=history_months)
     keys = ["rep_id"] + (["period"] if freq else [])
     if freq:
-        first["period"] = _period_of(first["check_in"], freq)
-    out = first.groupby(keys).size().rename("new_terminals").reset_index()
+        new["period"] = _period_of(new["first_sale"], freq)
+    out = new[new["rep_id"].notna()].groupby(keys).size().rename("new_terminals").reset_index()
     out["new_terminals"] = out["new_terminals"].astype("int64")
+    out.attrs.update(new.attrs)
     return out
 
 
@@ -1546,6 +1725,8 @@ def rep_scorecard(
     far_m: float | None = None,
     grades: pd.DataFrame | None = None,
     standards_path: str | Path | None = None,
+    sales: pd.DataFrame | None = None,
+    top_terminals=None,
 ) -> pd.DataFrame:
     """One row per rep (per period with ``freq``): the behaviour KPIs and attainment.
 
@@ -1563,7 +1744,8 @@ def rep_scorecard(
         Contract ``targets`` and ``aggregate.rep_sales(ds, freq="M")`` for ``attainment``
         (NaN when either is missing), over the months the window touches.
     terminal_sales : DataFrame, optional
-        ``aggregate.terminal_sales(ds)`` to find the top terminals.
+        ``aggregate.terminal_sales(ds)``: terminal volumes (and the top terminals when
+        ``top_terminals`` is not given).
     freq : {"M", "Q", "Y"}, optional
         One row per rep and period of the window (time measures by the period of the working
         day, visit completion by the period of the planned date).
@@ -1575,6 +1757,16 @@ def rep_scorecard(
     standards, top_share, bands, far_m, grades, standards_path
         Passed to :func:`load_standards`, :func:`frequency_vs_standard` and
         :func:`checkin_distance`.
+    sales : DataFrame, optional
+        The sales lines (whole history, not only the window) for ``new_terminals``: terminals
+        whose first sales line falls in the window, when the sales reach at least
+        ``new_terminal_history_months`` before it (:func:`new_terminal_list`). Without them,
+        or without enough history, ``new_terminals`` is NaN (unknown), never a count of
+        visited terminals.
+    top_terminals : DataFrame or iterable of str, optional
+        The client's shared top-terminal set (:func:`ars_analysis.compose.top_terminals` on
+        the whole dataset). :func:`scorecard_from_dataset` passes it; without it the top
+        terminals are ranked here from ``terminal_sales`` with ``top_share``.
 
     Returns
     -------
@@ -1582,7 +1774,8 @@ def rep_scorecard(
         ``rep_id`` (+ ``period``), ``rep_name, team_id, region`` (when ``reps`` is given), then
         ``visit_completion``, ``visit_order_rate``, ``top_terminal_coverage``,
         ``frequency_compliance`` (shares 0-1), ``avg_time_in_store_min``, ``visits_per_day``,
-        ``far_checkin_share`` (0-1), ``new_terminals`` (count), ``attainment``, ``score``
+        ``far_checkin_share`` (0-1), ``new_terminals`` (count, float: NaN when unknown),
+        ``attainment``, ``score``
         (0-100, weighted mean of the KPIs scaled to 0-1 as explained in the standards file,
         over the KPIs the rep has; empty when those carry less than ``min_score_basis`` of the
         weights, e.g. a manager without terminals of his own), plus context: ``planned_visits``, ``done_visits``,
@@ -1633,13 +1826,20 @@ def rep_scorecard(
     dist = dist.drop_duplicates(keys)[keys + ["far_checkin_share"]]
     fq = frequency_vs_standard(
         vw, terminals, terminal_sales, grades=grades, standards=std["frequency"],
-        top_share=std["top_share"], freq=freq, start=lo, end=hi,
+        top_share=std["top_share"], freq=freq, start=lo, end=hi, top=top_terminals,
     )  # fmt: skip
     fs = frequency_summary(fq)
-    nt = new_terminals(vis, freq=freq, start=lo, end=hi)
+    if sales is not None:
+        nt = new_terminals(sales, terminals, start=lo, end=hi, freq=freq,
+                           history_months=std["new_terminal_history_months"])  # fmt: skip
+    else:
+        nt = pd.DataFrame({k: pd.Series(dtype=object) for k in keys})
+        nt["new_terminals"] = pd.Series(dtype="int64")
+        nt.attrs["available"] = False
+    nt_available = bool(nt.attrs.get("available", False))
 
     # the frame of rows: every rep seen anywhere (and every period with visits)
-    frames = [comp[keys], tu[keys], fs[keys], nt[keys]]
+    frames = [comp[keys], tu[keys], fs[keys]] + ([nt[keys]] if len(nt) else [])
     base = pd.concat(frames).drop_duplicates()
     base = base[base["rep_id"] != UNKNOWN]
     if freq:  # only the periods of the window (a visit planned for it may be done just outside)
@@ -1667,7 +1867,9 @@ def rep_scorecard(
         fs[keys + ["top_terminal_coverage", "frequency_compliance"]], on=keys, how="left"
     )
     card = card.merge(nt, on=keys, how="left")
-    card["new_terminals"] = card["new_terminals"].fillna(0).astype("int64")
+    card["new_terminals"] = (
+        card["new_terminals"].fillna(0).astype("float64") if nt_available else np.nan
+    )
     card["excluded_visits"] = card["excluded_visits"].fillna(0).astype("int64")
     for c in ("planned_visits", "done_visits", "unplanned_visits"):
         card[c] = card[c].fillna(0).astype("int64")
@@ -1707,14 +1909,20 @@ def rep_scorecard(
     return card[cols].sort_values(keys, kind="mergesort").reset_index(drop=True)
 
 
-def scorecard_from_dataset(dataset, **kwargs) -> pd.DataFrame:
+def scorecard_from_dataset(dataset, *, top_terminal=None, **kwargs) -> pd.DataFrame:
     """:func:`rep_scorecard` of a loaded :class:`~ars_analysis.dataset.Dataset`.
 
-    Reads ``visits``, ``terminals``, ``reps``, ``targets`` from the dataset and the sales
-    aggregates from :func:`ars_analysis.aggregate.rep_sales` (monthly) and
-    :func:`ars_analysis.aggregate.terminal_sales`; ``kwargs`` go to :func:`rep_scorecard`.
+    Reads ``visits``, ``terminals``, ``reps``, ``targets`` and the sales lines (for new
+    terminals) from the dataset, the sales aggregates from
+    :func:`ars_analysis.aggregate.rep_sales` (monthly) and
+    :func:`ars_analysis.aggregate.terminal_sales`, and the shared top terminals from
+    :func:`ars_analysis.compose.top_terminals` with ``top_terminal`` (the client's
+    ``definitions.top_terminal``; default: top 20 % within each region). Pass the whole
+    dataset (all regions) and filter the rows: the top terminals are defined on all data.
+    ``kwargs`` go to :func:`rep_scorecard`.
     """
     from ars_analysis import aggregate
+    from ars_analysis.compose import top_terminals as _shared_top
 
     tables = dataset.tables
     if tables.get("visits") is None:
@@ -1727,7 +1935,11 @@ def scorecard_from_dataset(dataset, **kwargs) -> pd.DataFrame:
         tables.get("targets"),
         aggregate.rep_sales(dataset, freq="M") if has_sales else None,
         aggregate.terminal_sales(dataset) if has_sales else None,
-        **kwargs,
+        **{
+            "sales": tables["sales"] if has_sales else None,
+            "top_terminals": _shared_top(dataset, top_terminal) if has_sales else None,
+            **kwargs,
+        },
     )
 
 
@@ -1817,41 +2029,423 @@ def visit_issues(
     return out.reset_index(drop=True)
 
 
-def for_report(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """A copy of a field-execution table with headers and codes in the report language.
+# --------------------------------------------------------------------------------------------
+# the analysis of a report
 
-    Column names with a ``fieldforce`` label are translated, as are activity codes, issue codes
-    and terminal grades in their columns; other columns are kept as they are.
+
+@dataclass
+class FieldExecution:
+    """Everything report 04 shows, for one scope (national or a region), in one vocabulary.
+
+    Built by :func:`analyse_field_execution`; numbers and frames only (no wording, no
+    language). Rep measures are those of the reps of the scope, terminal measures those of the
+    terminals of the scope; both are computed on the whole dataset and then filtered, so a
+    region's numbers are the same in the national and in the regional report.
+    """
+
+    region: object
+    sales_period: tuple | None
+    visit_period: tuple
+    standards: dict
+    reps: pd.DataFrame
+    n_reps: int
+    top: pd.DataFrame
+    top_terminal_ids: list
+    completion: pd.DataFrame
+    completion_by_region: pd.DataFrame
+    completion_total: dict
+    distances: pd.DataFrame
+    distance_by_region: pd.DataFrame
+    distance_total: dict
+    frequency: pd.DataFrame
+    frequency_by_region: pd.DataFrame
+    frequency_total: dict
+    core_coverage: pd.DataFrame | None
+    core_total: dict | None
+    activities: pd.DataFrame
+    activities_by_region: pd.DataFrame
+    times: pd.DataFrame
+    time_total: dict
+    attainment: pd.DataFrame
+    attainment_total: dict
+    scorecard: pd.DataFrame
+    correlation: dict
+    issues: pd.DataFrame
+    coaching: pd.DataFrame
+    unvisited_top: pd.DataFrame
+    new_terminals: pd.DataFrame
+    new_terminals_available: bool
+    history_months: float
+
+    def results(self) -> dict:
+        """The key numbers for ``results.json`` (tests and cross-report checks; never shown)."""
+
+        def r(v, d=4):
+            return None if v is None or pd.isna(v) else round(float(v), d)
+
+        ct, ft, tt = self.completion_total, self.frequency_total, self.time_total
+        return {
+            "visit_completion": r(ct.get("visit_completion")),
+            "visit_order_rate": r(ct.get("visit_order_rate")),
+            "far_checkin_share": r(self.distance_total["far_checkin_share"]),
+            "top_terminal_coverage": r(ft.get("top_terminal_coverage")),
+            "frequency_compliance": r(ft.get("frequency_compliance")),
+            "top_frequency_compliance": r(ft.get("top_frequency_compliance")),
+            "avg_time_in_store_min": r(tt.get("avg_time_in_store_min"), 2),
+            "visits_per_day": r(tt.get("visits_per_day"), 3),
+            "attainment": r(self.attainment_total["attainment"]),
+            "spearman_rho": r(self.correlation["rho"]),
+            "spearman_p": r(self.correlation["p_value"]),
+            "correlation_n": int(self.correlation["n"]),
+            "n_problem_visits": int(len(self.issues)),
+            "n_reps": int(self.n_reps),
+            "top_terminal_ids": list(self.top_terminal_ids),
+            "n_top_terminals": len(self.top_terminal_ids),
+            "frequency_compliance_by_region": self.frequency_compliance_by_region,
+            "n_unvisited_top_terminals": int(len(self.unvisited_top)),
+            "n_reps_to_coach": int(self.coaching["rep_id"].nunique()),
+            "n_new_terminals": int(len(self.new_terminals)) if self.new_terminals_available
+            else None,
+            "visit_period": [f"{d:%Y-%m-%d}" for d in self.visit_period],
+        }  # fmt: skip
+
+    @property
+    def frequency_compliance_by_region(self) -> dict:
+        """{region: share of the region's terminals meeting the visit-frequency standard}."""
+        f = self.frequency_by_region
+        return {str(r): float(v) for r, v in zip(f["region"], f["frequency_compliance"],
+                                                 strict=True) if pd.notna(v)}  # fmt: skip
+
+
+def _in_scope(values: pd.Series, region) -> pd.Series:
+    if region is None:
+        return pd.Series(True, index=values.index)
+    regions = [region] if isinstance(region, str) else list(region)
+    return values.isin(regions)
+
+
+def _first_row(frame: pd.DataFrame) -> dict:
+    return frame.iloc[0].to_dict() if len(frame) else {}
+
+
+def _frequency_by_region(freq: pd.DataFrame) -> pd.DataFrame:
+    f = freq.assign(
+        is_top=freq["grade"] == "top",
+        top_visited=(freq["grade"] == "top") & freq["visited"],
+        top_meets=(freq["grade"] == "top") & freq["meets_standard"],
+    )
+    f["region"] = f["region"].astype(object).where(f["region"].notna(), UNKNOWN)
+    out = (
+        f.groupby("region", sort=True)
+        .agg(
+            n_terminals=("terminal_id", "size"),
+            terminals_meeting_standard=("meets_standard", "sum"),
+            n_top_terminals=("is_top", "sum"),
+            top_terminals_visited=("top_visited", "sum"),
+            top_meeting_standard=("top_meets", "sum"),
+        )
+        .reset_index()
+    )
+    for c in out.columns[1:]:
+        out[c] = out[c].astype("int64")
+    out["frequency_compliance"] = _ratio(out["terminals_meeting_standard"], out["n_terminals"])
+    out["top_terminal_coverage"] = _ratio(out["top_terminals_visited"], out["n_top_terminals"])
+    out["top_frequency_compliance"] = _ratio(out["top_meeting_standard"], out["n_top_terminals"])
+    return out
+
+
+def _coaching(card: pd.DataFrame, coaching: dict, stake: pd.Series) -> pd.DataFrame:
+    rows = []
+    for kpi, (direction, standard) in coaching.items():
+        vals = card[kpi].astype("float64")
+        below = vals < standard if direction == "min" else vals > standard
+        for i in card.index[below.fillna(False)]:
+            rows.append(
+                {
+                    "rep_id": card.at[i, "rep_id"],
+                    "kpi": kpi,
+                    "value": float(vals[i]),
+                    "standard": standard,
+                    "direction": direction,
+                    "gap": float(vals[i] - standard),
+                }
+            )
+    out = pd.DataFrame(rows, columns=["rep_id", "kpi", "value", "standard", "direction", "gap"])
+    info = card[["rep_id"] + [c for c in ("rep_name", "region") if c in card.columns]]
+    out = out.merge(info, on="rep_id", how="left")
+    out["stake"] = out["rep_id"].map(stake).fillna(0.0).astype("float64")
+    out["n_kpis_below"] = out.groupby("rep_id")["kpi"].transform("size").astype("int64")
+    cols = ["rep_id", "rep_name", "region", "kpi", "value", "standard", "direction", "gap",
+            "n_kpis_below", "stake"]  # fmt: skip
+    out = out.reindex(columns=cols)
+    return out.sort_values(
+        ["stake", "rep_id", "kpi"], ascending=[False, True, True], kind="mergesort"
+    ).reset_index(drop=True)
+
+
+def _core_coverage(visits, terminals, customers, core_customers, region):
+    """Distinct core customers of the scope (by the customer's region) and how many had a done
+    visit (to the distributor itself or to one of its terminals, by any rep)."""
+    core = pd.DataFrame({"customer_id": sorted(set(map(str, core_customers)))})
+    if customers is not None and "region" in customers.columns:
+        where = customers.drop_duplicates("customer_id").set_index("customer_id")["region"]
+    elif {"customer_id", "region"} <= set(terminals.columns):
+        where = (
+            terminals.dropna(subset=["customer_id"])
+            .groupby("customer_id")["region"]
+            .agg(lambda r: r.mode().iloc[0])
+        )
+    else:
+        where = pd.Series(dtype=object)
+    core["region"] = core["customer_id"].map(where)
+    core = core[_in_scope(core["region"], region)]
+    done = visits[visits["done"]]
+    seen = set(done["customer_id"].dropna().astype(str))
+    if "customer_id" in terminals.columns:
+        owner = terminals.drop_duplicates("terminal_id").set_index("terminal_id")["customer_id"]
+        seen |= set(done["terminal_id"].map(owner).dropna().astype(str))
+    core["visited"] = core["customer_id"].isin(seen)
+    by_region = (
+        core.assign(region=core["region"].astype(object).where(core["region"].notna(), UNKNOWN))
+        .groupby("region", as_index=False)
+        .agg(n_core_customers=("customer_id", "size"), core_customers_visited=("visited", "sum"))
+    )
+    by_region["core_customers_visited"] = by_region["core_customers_visited"].astype("int64")
+    by_region["core_customer_coverage"] = _ratio(
+        by_region["core_customers_visited"], by_region["n_core_customers"]
+    )
+    n, v = int(len(core)), int(core["visited"].sum())
+    total = {
+        "n_core_customers": n,
+        "core_customers_visited": v,
+        "core_customer_coverage": v / n if n else np.nan,
+    }
+    return by_region, total
+
+
+def analyse_field_execution(
+    dataset,
+    cfg=None,
+    *,
+    region=None,
+    standards_path: str | Path | None = None,
+    frequency: Mapping | None = None,
+    far_checkin_m: float | None = None,
+    sales_history: pd.DataFrame | None = None,
+    core_customers: Iterable[str] | None = None,
+) -> FieldExecution:
+    """Field execution of one report scope: every measure report 04 shows.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The client's data for the analysis period, ALL regions (``subset(ds, start=, end=)``;
+        never filtered by region: definitions such as the top terminals and the visit window
+        are computed on all data, then the results are filtered to ``region``).
+    cfg : ClientConfig, optional
+        The client configuration (top-terminal definition, minimum sample sizes); default the
+        sample client's.
+    region : str or list of str, optional
+        The report's scope; ``None`` = national.
+    standards_path, frequency, far_checkin_m
+        The visit standards file (default the shipped ``visit_standards.yml``) and overrides
+        of its frequency per grade and far check-in distance.
+    sales_history : DataFrame, optional
+        Sales lines before the analysis period too (the loaded dataset's ``sales``), so that
+        new terminals can be told apart from old ones; default ``dataset.sales``.
+    core_customers : iterable of str, optional
+        IDs of the core customers (defined on the whole dataset); without them the core
+        customer coverage is not measured.
+
+    Returns
+    -------
+    FieldExecution
 
     Examples
     --------
-    >>> t = pd.DataFrame({"rep_id": ["R1"], "activity": ["order"], "share": [0.5]})
-    >>> for_report(t, "en").columns.tolist()
-    ['Rep ID', 'Activity', 'share']
-    >>> for_report(t, "zh")["拜访内容"].tolist()
-    ['下单']
+    >>> from ars_analysis import load_dataset  # doctest: +SKIP
+    >>> res = analyse_field_execution(load_dataset("data/sample"), region="华南")  # doctest: +SKIP
+    >>> res.n_reps, res.visit_period  # doctest: +SKIP
     """
-    check_lang(lang)
+    from ars_analysis import aggregate
+    from ars_analysis.client import load_client_config
+    from ars_analysis.compose import top_terminals
+
+    cfg = cfg if cfg is not None else load_client_config()
+    tables = dataset.tables
+    if tables.get("visits") is None or tables.get("terminals") is None:
+        raise ValueError("field execution needs the 'visits' and 'terminals' tables")
+    std = load_standards(standards_path, frequency=frequency, far_checkin_m=far_checkin_m)
+    visits, terminals = prepare_visits(tables["visits"]), tables["terminals"]
+    reps = tables.get("reps")
+    lo, hi = _window(visits, None, None)
+    sales = tables.get("sales")
+    has_sales = sales is not None and len(sales) > 0
+    history = sales_history if sales_history is not None else sales
+
+    # reps, terminals and visits of the scope
+    rep_info = _rep_info(reps) if reps is not None else pd.DataFrame(
+        {"rep_id": sorted(visits["rep_id"].dropna().unique()), "team_id": np.nan, "region": np.nan}
+    )  # fmt: skip
+    if "rep_name" not in rep_info.columns:
+        rep_info["rep_name"] = rep_info["rep_id"]
+    scope_reps = rep_info[_in_scope(rep_info["region"], region)].reset_index(drop=True)
+    rep_ids = set(scope_reps["rep_id"])
+    t_region = (
+        terminals.drop_duplicates("terminal_id").set_index("terminal_id")["region"]
+        if "region" in terminals.columns
+        else pd.Series(dtype=object)
+    )
+    scope_visits = visits if region is None else visits[visits["rep_id"].isin(rep_ids)]
+
+    # the ONE top-terminal set (whole dataset), then the scope's part
+    top_all = top_terminals(dataset, cfg.definitions.top_terminal)
+    top = top_all[_in_scope(top_all["region"], region)].reset_index(drop=True)
+    if "terminal_name" in terminals.columns:
+        names = terminals.drop_duplicates("terminal_id").set_index("terminal_id")["terminal_name"]
+        top.insert(1, "terminal_name", top["terminal_id"].map(names))
+    top_ids = sorted(top.loc[top["is_top"], "terminal_id"].astype(str))
+
+    # went where
+    comp = visit_compliance(visits, reps)
+    comp = comp[comp["rep_id"].isin(rep_ids)].reset_index(drop=True)
+    comp_region = (
+        visit_compliance(visits, reps, level="region") if reps is not None else comp.iloc[:0]
+    )
+    comp_region = comp_region[_in_scope(comp_region["region"], region)].reset_index(drop=True)
+    comp_total = _first_row(visit_compliance(scope_visits, level="all"))
+    comp_total["n_reps_measured"] = int((comp["planned_visits"] > 0).sum())
+    dist = checkin_distance(
+        scope_visits, terminals, bands=std["distance_bands_m"], far_m=std["far_checkin_m"]
+    )
+    dist_region = (
+        distance_summary(dist, reps, level="region") if reps is not None else dist.iloc[:0]
+    )
+    dist_region = dist_region[_in_scope(dist_region["region"], region)].reset_index(drop=True)
+    known = dist["distance_m"].notna()
+    dist_total = {
+        "done_visits": int(len(dist)),
+        "known": int(known.sum()),
+        "far": int(dist["far"].sum()),
+        "far_checkin_share": float(dist["far"].sum() / known.sum()) if known.any() else np.nan,
+        "unknown_share": float((~known).mean()) if len(dist) else np.nan,
+        "far_checkin_m": std["far_checkin_m"],
+    }
+
+    # met whom: every terminal, visits by any rep, over the whole visit window
+    fq = frequency_vs_standard(
+        visits, terminals, standards=std["frequency"], start=lo, end=hi, top=top_all
+    )
+    fq["region"] = fq["terminal_id"].map(t_region)
+    fq = fq[_in_scope(fq["region"], region)].reset_index(drop=True)
+    fq_region = _frequency_by_region(fq)
+    tot = _frequency_by_region(fq.assign(region="all"))
+    fq_total = _first_row(tot)
+    core_cov = core_total = None
+    if core_customers is not None:
+        core_cov, core_total = _core_coverage(
+            visits, terminals, tables.get("customers"), core_customers, region
+        )
+
+    # did what, time use
+    acts = activity_shares(scope_visits, level="all")
+    acts_region = (
+        activity_shares(visits, reps, level="region") if reps is not None else acts.iloc[:0]
+    )
+    acts_region = acts_region[_in_scope(acts_region["region"], region)].reset_index(drop=True)
+    times = visit_times(scope_visits)
+    time_total = _first_row(time_use(scope_visits, level="all"))
+
+    # target vs result, over the months of the visit window
+    card = rep_scorecard(
+        visits, terminals, reps, tables.get("targets"),
+        aggregate.rep_sales(dataset, freq="M") if has_sales else None,
+        aggregate.terminal_sales(dataset) if has_sales else None,
+        start=lo, end=hi, standards_path=standards_path, standards=std["frequency"],
+        far_m=std["far_checkin_m"], sales=history if has_sales else None, top_terminals=top_all,
+    )  # fmt: skip
+    card = card[card["rep_id"].isin(rep_ids)].reset_index(drop=True)
+    att = card[["rep_id"] + [c for c in ("rep_name", "region") if c in card.columns]
+               + ["revenue", "target_revenue", "attainment"]].copy()  # fmt: skip
+    att["deviation"] = att["revenue"] - att["target_revenue"]
+    att["deviation_pct"] = att["attainment"] - 1
+    att = deviation_ranking(att)
+    rev, tgt = att["revenue"].sum(), att["target_revenue"].sum(min_count=1)
+    att_total = {
+        "revenue": float(rev),
+        "target_revenue": float(tgt) if pd.notna(tgt) else np.nan,
+        "attainment": float(rev / tgt) if pd.notna(tgt) and tgt > 0 else np.nan,
+        "reps_below_target": int((att["attainment"] < 1).sum()),
+        "reps_with_target": int(att["attainment"].notna().sum()),
+        "first_month": lo.strftime("%Y-%m"),
+        "last_month": hi.strftime("%Y-%m"),
+    }
+    link = discipline_vs_attainment(card, min_n=cfg.min_sample.correlation)
+
+    # actions: reps to coach, top terminals not visited
+    if has_sales and "rep_id" in terminals.columns:
+        in_window = sales[(sales["date"] >= lo) & (sales["date"] < hi + pd.Timedelta(days=1))]
+        resp = terminals.drop_duplicates("terminal_id").set_index("terminal_id")["rep_id"]
+        stake = in_window.groupby(in_window["terminal_id"].map(resp))["revenue"].sum()
+    else:
+        stake = pd.Series(dtype="float64")
+    coaching = _coaching(card, std["coaching"], stake)
+    unvisited = fq[(fq["grade"] == "top") & ~fq["visited"]][["terminal_id", "region", "rep_id"]]
+    unvisited = unvisited.merge(top[["terminal_id", "revenue"]], on="terminal_id", how="left")
+    if "terminal_name" in top.columns:
+        unvisited = _with_names(unvisited, top, "terminal_id", "terminal_name")
+    unvisited = unvisited.merge(rep_info[["rep_id", "rep_name"]], on="rep_id", how="left")
+    unvisited = unvisited.sort_values(
+        ["revenue", "terminal_id"], ascending=[False, True]
+    ).reset_index(drop=True)
+    new = (
+        new_terminal_list(history, terminals, start=lo, end=hi,
+                          history_months=std["new_terminal_history_months"])
+        if has_sales else pd.DataFrame(columns=["terminal_id", "rep_id", "first_sale", "revenue"])
+    )  # fmt: skip
+    available = bool(new.attrs.get("available", False))
+    if available:
+        new = new[new["rep_id"].isin(rep_ids)].reset_index(drop=True)
+
+    return FieldExecution(
+        region=region,
+        sales_period=dataset.period,
+        visit_period=(lo, hi),
+        standards=std,
+        reps=scope_reps,
+        n_reps=int(len(scope_reps)),
+        top=top,
+        top_terminal_ids=top_ids,
+        completion=comp,
+        completion_by_region=comp_region,
+        completion_total=comp_total,
+        distances=dist,
+        distance_by_region=dist_region,
+        distance_total=dist_total,
+        frequency=fq,
+        frequency_by_region=fq_region,
+        frequency_total=fq_total,
+        core_coverage=core_cov,
+        core_total=core_total,
+        activities=acts,
+        activities_by_region=acts_region,
+        times=times,
+        time_total=time_total,
+        attainment=att,
+        attainment_total=att_total,
+        scorecard=card,
+        correlation=link,
+        issues=visit_issues(scope_visits, reps, terminals),
+        coaching=coaching,
+        unvisited_top=unvisited,
+        new_terminals=new,
+        new_terminals_available=available,
+        history_months=float(new.attrs.get("history_months", np.nan)),
+    )
+
+
+def _with_names(table: pd.DataFrame, names: pd.DataFrame, id_col: str, name_col: str):
+    lookup = names.drop_duplicates(id_col).set_index(id_col)[name_col]
     out = table.copy()
-    codes = {"activity": "act_", "issue": "issue_", "grade": "grade_"}
-    for col, prefix in codes.items():
-        if col in out.columns:
-            out[col] = [
-                _maybe_label(f"fieldforce.{prefix}{x}", lang, default=x)
-                for x in out[col].astype(object)
-            ]
-    for col in ("distance_band",):
-        if col in out.columns:
-            out[col] = [
-                label("fieldforce.unknown", lang) if x == UNKNOWN else x
-                for x in out[col].astype(object)
-            ]
-    names = {c: _maybe_label(f"fieldforce.{c}", lang, default=c) for c in out.columns}
-    return out.rename(columns=names)
-
-
-def _maybe_label(key: str, lang: str, default):
-    try:
-        return label(key, lang)
-    except KeyError:
-        return default
+    out.insert(out.columns.get_loc(id_col) + 1, name_col, out[id_col].map(lookup))
+    return out

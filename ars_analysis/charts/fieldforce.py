@@ -41,7 +41,38 @@ def _group_names(data: pd.DataFrame, lang: str) -> pd.Series:
     names = data[col].astype(object)
     if col == "rep_name" and "rep_id" in data.columns:
         names = names.where(names.notna(), data["rep_id"])
+    if col == "region":  # regions in the report's language (华东 -> East China)
+        from ars_analysis.presentation.tables import place_name
+
+        names = names.map(lambda r: r if r == "unknown" else place_name(r, lang))
     return names.where(names != "unknown", _L("unknown", lang)).astype(str)
+
+
+def _unit(text: str, lang: str) -> str:
+    """``"200 m"`` / ``"1 km"`` / ``"5"`` in the report's language."""
+    text = text.strip()
+    if text.endswith(" km"):
+        return _L("km", lang, value=text[:-3])
+    if text.endswith(" m"):
+        return _L("metres", lang, value=text[:-2])
+    return text
+
+
+def band_name(band: str, lang: str) -> str:
+    """A distance band of :func:`ars_analysis.fieldforce.band_labels` in the report's language.
+
+    >>> band_name("<200 m", "zh"), band_name("1-5 km", "zh"), band_name("200 m-1 km", "en")
+    ('200 米以内', '1–5 公里', '200 m–1 km')
+    """
+    band = str(band)
+    if band == "unknown":
+        return _L("unknown", lang)
+    if band.startswith("<"):
+        return _L("band_lt", lang, value=_unit(band[1:], lang))
+    if band.startswith(">"):
+        return _L("band_gt", lang, value=_unit(band[1:], lang))
+    lo, _, hi = band.partition("-")
+    return _L("band_between", lang, lo=_unit(lo, lang), hi=_unit(hi, lang))
 
 
 def _axis_title(data: pd.DataFrame, lang: str) -> str:
@@ -96,7 +127,7 @@ def plot_distance_bands(summary: pd.DataFrame, *, lang: str = "zh", ax=None):
     left = np.zeros(len(wide))
     colors = plt.get_cmap("RdYlGn_r")(np.linspace(0.1, 0.9, max(1, len(wide.columns) - 1)))
     for i, band in enumerate(wide.columns):
-        name = _L("unknown", lang) if band == "unknown" else str(band)
+        name = band_name(band, lang)
         color = "0.7" if band == "unknown" else colors[min(i, len(colors) - 1)]
         ax.barh(wide.index, wide[band], left=left, label=name, color=color)
         left += wide[band].to_numpy()
@@ -168,7 +199,8 @@ def plot_discipline_vs_attainment(
 ):
     """Scatter of a discipline KPI against attainment per rep (e.g. the rep scorecard).
 
-    ``result`` (from ``discipline_vs_attainment``) adds the Spearman rho and its interval as text.
+    ``result`` (from ``discipline_vs_attainment``) adds the Spearman rho and its interval as text
+    when it rests on enough reps (``result["sufficient"]``).
     """
     check_lang(lang)
     ax = _ax(ax, (7, 5))
@@ -179,9 +211,15 @@ def plot_discipline_vs_attainment(
     ax.set_xlabel(_L(x, lang))
     ax.set_ylabel(_L(y, lang))
     ax.set_title(_L("title_discipline_vs_attainment", lang))
-    if result is not None and np.isfinite(result.get("rho", np.nan)):
-        text = _L("rho_text", lang, rho=result["rho"], lo=result["ci_low"], hi=result["ci_high"],
-                  n=result["n"])  # fmt: skip
+    # the statistic only when there are enough reps to read it (``sufficient``)
+    if (
+        result is not None
+        and np.isfinite(result.get("rho", np.nan))
+        and result.get("sufficient", True)
+    ):
+        f2 = "{:.2f}".format
+        text = _L("rho_text", lang, rho=f2(result["rho"]), lo=f2(result["ci_low"]),
+                  hi=f2(result["ci_high"]), n=result["n"])  # fmt: skip
         ax.text(0.02, 0.98, text, transform=ax.transAxes, va="top", fontsize="small",
                 bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "0.8"})  # fmt: skip
     return ax
