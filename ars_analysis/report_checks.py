@@ -118,6 +118,8 @@ class Vocabulary:
     identifiers: set[str] = field(default_factory=set)
     #: Extra ASCII words allowed in Chinese pages.
     ascii_allowed: set[str] = field(default_factory=set)
+    #: The client's own data file names (an appendix names the file a problem was found in).
+    files: set[str] = field(default_factory=set)
 
     def __post_init__(self):
         self._cjk = set().union(*(_cjk_runs(n) for n in self.names)) if self.names else set()
@@ -168,6 +170,11 @@ def text_leaks(
             return
         for m in pattern.finditer(source):
             found.append(Leak(kind, m.group(0), where))
+            spans.append(m.span())
+
+    # The client's own file names are what the client knows its exports by: not a leak.
+    for name in vocab.files:
+        for m in re.finditer(re.escape(name), text):
             spans.append(m.span())
 
     scan("repr", _REPRS, text)
@@ -306,7 +313,10 @@ def batch_vocabulary(
             identifiers.update(json.loads(f.read_text(encoding="utf-8")))
         except (OSError, ValueError):
             pass
-    return Vocabulary(names=proper_names(data_path) | set(extra_names), identifiers=identifiers)
+    files = {p.name for p in Path(data_path).iterdir() if p.is_file()}
+    return Vocabulary(
+        names=proper_names(data_path) | set(extra_names), identifiers=identifiers, files=files
+    )
 
 
 def _folder_lang(folder: Path) -> str | None:

@@ -303,3 +303,15 @@ def test_a_report_built_with_the_presentation_layer_passes(tmp_path):
     report = (out / "en-西北" / "report.html").read_text(encoding="utf-8")
     assert "<title>Who are the core distributors?</title>" in report
     assert '<p class="ars-back"><a href="../index-en.html">' in report
+
+
+def test_client_data_file_names_are_not_leaks():
+    # The appendix names the client's own file a problem was found in; a repository path or a
+    # file the client never gave us is still a leak.
+    from ars_analysis.report_checks import Vocabulary, text_leaks
+
+    vocab = Vocabulary(files={"sales.csv"})
+    assert text_leaks("文件 sales.csv：退货行 187 行", "zh", vocab) == []
+    kinds = {leak.kind for leak in text_leaks("文件 sales.csv", "zh", Vocabulary())}
+    assert "path" in kinds
+    assert {leak.kind for leak in text_leaks("见 config/plans.yml", "zh", vocab)} >= {"path"}

@@ -268,3 +268,13 @@ def test_one_million_lines_validate_fast():
     in_period = (sales["date"] >= "2024-02-01") & (sales["date"] < "2025-12-01")
     assert quality_row(quality, "outside_period")["n_rows"] == int((~in_period).sum())
     assert quality_row(quality, "returns")["n_rows"] == int(((q < 0) & in_period).sum())
+
+
+def test_every_check_has_a_name_in_both_report_languages():
+    # The report appendix names each data-quality problem in the report's language.
+    from ars_analysis.labels import has_label, label
+    from ars_analysis.validation import CHECKS
+
+    for check in CHECKS:
+        assert has_label(f"quality.check_values.{check}"), check
+        assert label(f"quality.check_values.{check}", "zh") != check

@@ -30,7 +30,8 @@ a{color:var(--accent)}
 img{max-width:100%;height:auto;display:block;margin:8px 0}
 .ars-table{max-width:100%;overflow-x:auto;margin:8px 0 14px}
 table{border-collapse:collapse;font-size:14px}
-th,td{border:1px solid var(--line);padding:5px 9px;vertical-align:top;overflow-wrap:anywhere}
+th,td{border:1px solid var(--line);padding:5px 9px;vertical-align:top;overflow-wrap:break-word}
+td.txt{min-width:4.5em}
 th{background:var(--head);font-weight:600}
 th.num,td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 th.txt,td.txt{text-align:left}
