@@ -87,7 +87,17 @@ def test_all_charts_draw_and_are_labelled(world, lang):
     assert label("fieldforce.act_order", lang) in ticks
     # the correlation text is on the scatter
     assert any("ρ" in t.get_text() for t in axes[4].texts)
-    # the deviation bars are coloured by sign
+    # the deviation bars are coloured by sign: negative deviations in one colour, others in another
+    from matplotlib.colors import to_hex
+
+    bars = axes[5].patches
+    widths = [b.get_width() for b in bars]
+    colours = {w < 0: to_hex(b.get_facecolor()) for w, b in zip(widths, bars, strict=True)}
+    if any(w < 0 for w in widths) and any(w >= 0 for w in widths):
+        assert colours[True] != colours[False]
+    assert all(to_hex(b.get_facecolor()) == colours[b.get_width() < 0] for b in bars), (
+        "a bar is coloured against its sign"
+    )
     plt.close("all")
 
 
