@@ -19,7 +19,6 @@ from ars_analysis.incentives import (
     Plan,
     backtest,
     payout,
-    rank_correlation,
     shipped_plans,
     simulate,
 )
@@ -128,6 +127,8 @@ def test_incentive_cost_rate_is_named_for_what_it_is():
 def test_rank_correlation_interval_and_p_value_agree(seed):
     """Item 15: p < 0.05 exactly when the 95% interval excludes 0; at level 1 - p the interval
     touches 0 (one procedure)."""
+    from ars_analysis.incentives import rank_correlation
+
     rng = np.random.default_rng(seed)
     n = int(rng.integers(5, 40))
     x = rng.normal(size=n)
@@ -216,3 +217,25 @@ def test_monte_carlo_draws_each_reps_kpis_from_its_measured_months():
     assert inc_gated - inc_flat == pytest.approx(expected, rel=0.15)
     # and the P10 of rep earnings is not the draw x months for everyone (no collapsed spread)
     assert s.loc["gated", "earnings_p10"] < s.loc["gated", "earnings_p90"]
+
+
+def test_plan_overview_lists_exactly_each_plans_components_in_the_report_language():
+    """Item 3 (report side) and plan texts: components a plan does not have are not listed,
+    B's guarantee is; names and descriptions in the report's language only, never cut."""
+    from types import SimpleNamespace
+
+    from ars_analysis.presentation import incentives as pres
+
+    plans = [Plan.from_yaml(f) for f in shipped_plans()]
+    a = SimpleNamespace(plans=plans)
+    zh = pres.plans_table(a, "zh").display_frame()
+    en = pres.plans_table(a, "en").display_frame()
+    assert zh.loc[0, "plan"] == "现行方案" and en.loc[0, "plan"] == "Current plan"
+    assert "目标奖金" not in zh.loc[0, "components"] and "保底" not in zh.loc[0, "components"]
+    assert "保底" in zh.loc[2, "components"] and "Monthly guarantee" in en.loc[2, "components"]
+    assert "Target bonus" not in en.loc[2, "components"]
+    for col in ("plan", "components", "description"):
+        assert not en[col].str.contains("[\u4e00-\u9fff]").any(), col
+        assert not en[col].str.contains(r"\.\.\.|…").any()
+        assert not zh[col].str.contains("commission|bonus|scorecard|draw").any(), col
+    assert en.loc[2, "description"] == plans[2].describe("en")
