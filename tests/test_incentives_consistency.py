@@ -160,3 +160,30 @@ def test_category_share_is_computed_from_data_or_set_in_config(ds, cfg, a):
     nb = (ROOT / "notebooks" / "03_incentive_scenarios.ipynb").read_text(encoding="utf-8")
     assert not re.search(r"category_share\s*=\s*0\.\d", nb)
     assert category_share(s.assign(category=s["category"]), a.plans) == pytest.approx(want)
+
+
+def test_gate_caveat_counts_rep_months_below_the_visit_gate(a):
+    """Plan B's risk: rep-months of the comparison window with visit completion below 80% (or
+    no planned visit), from visits.csv in plain pandas, as the caveat says."""
+    v = pd.read_csv(SAMPLE / "visits.csv")
+    reps = pd.read_csv(SAMPLE / "reps.csv")
+    targets = pd.read_csv(SAMPLE / "targets.csv", dtype={"period": str})
+    ids = set(reps.loc[reps["region"] == REGION, "rep_id"])
+    v = v[v["rep_id"].isin(ids) & v["planned_date"].notna()]
+    v["period"] = pd.to_datetime(v["planned_date"]).dt.strftime("%Y-%m")
+    comp = v.assign(done=v["check_in"].notna()).groupby(["rep_id", "period"])["done"].mean()
+    lo, hi = a.comparison_window
+    t = targets[targets["rep_id"].isin(ids) & targets["period"].between(lo, hi)]
+    cells = t[["rep_id", "period"]].drop_duplicates()
+    vals = cells.merge(comp.rename("c").reset_index(), how="left")["c"]
+    failed = int((vals.isna() | (vals < 0.8)).sum())
+    g = a.gate_fail.set_index("plan").loc["candidate_b"]
+    assert (g["failed"], g["rep_months"]) == (failed, len(cells))
+    text = pres.gate_caveat(a, "candidate_b", "en")
+    assert f"{failed} of {len(cells)} rep-months" in text
+    # and the backtest pays no B commission exactly in those rep-months
+    b = a.backtest.payouts[a.backtest.payouts["plan"] == "candidate_b"]
+    b = b.merge(comp.rename("c").reset_index(), on=["rep_id", "period"], how="left")
+    gated = b["c"].isna() | (b["c"] < 0.8)
+    assert (b.loc[gated, "margin_commission"] == 0).all()
+    assert int(gated.sum()) == failed

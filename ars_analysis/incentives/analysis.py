@@ -67,6 +67,8 @@ class IncentiveAnalysis:
     category_share : float or None
         Revenue share of the categories a category commission counts (None when no plan has
         one); ``category_share_source`` is ``"config"`` or ``"data"``.
+    gate_fail : DataFrame or None
+        :func:`gate_failures` over the comparison window.
     recommended : str or None
         Id of the candidate to pilot (see :func:`recommend`), None when no candidate qualifies.
     """
@@ -98,6 +100,7 @@ class IncentiveAnalysis:
     elasticity: float
     cost_tolerance: float
     min_sample: int
+    gate_fail: pd.DataFrame | None = None
     extra: dict = field(default_factory=dict)
 
     def plan(self, plan_id: str) -> Plan:
@@ -128,6 +131,49 @@ def monthly_kpis(ds, columns) -> pd.DataFrame | None:
     if missing:
         raise ValueError(f"the rep scorecard has no KPI columns {missing} read by the plans")
     return card[["rep_id", "period", *columns]].reset_index(drop=True)
+
+
+def gate_failures(plans, targets: pd.DataFrame, kpis: pd.DataFrame | None) -> pd.DataFrame:
+    """Per plan gate: the share of rep-months on the plan (rows of ``targets``) in which the
+    gate's KPI is missing or below its minimum, i.e. the gated components pay nothing.
+
+    Returns
+    -------
+    DataFrame
+        ``plan, kpi, min, rep_months, failed, failed_share``.
+
+    Examples
+    --------
+    >>> p = Plan.from_dict({"name": "g", "commissions": [{"name": "c",
+    ...     "tiers": [{"from": 0, "rate": 0.01}]}], "gates": [{"kpi": "v", "min": 0.8}]})
+    >>> t = pd.DataFrame({"rep_id": ["a", "a", "b"], "period": ["2025-01", "2025-02", "2025-01"],
+    ...                   "target_revenue": 1.0})
+    >>> k = pd.DataFrame({"rep_id": ["a", "a"], "period": ["2025-01", "2025-02"], "v": [0.9, 0.5]})
+    >>> gate_failures([p], t, k)[["failed", "rep_months"]].values.tolist()
+    [[2, 3]]
+    """
+    rows = []
+    cells = targets[["rep_id", "period"]].astype(str).drop_duplicates()
+    for p in plans:
+        for g in p.gates:
+            if kpis is not None and g.kpi in kpis:
+                k = kpis[["rep_id", "period", g.kpi]].astype({"rep_id": str, "period": str})
+                v = cells.merge(k, on=["rep_id", "period"], how="left")[g.kpi]
+            else:
+                v = pd.Series(float("nan"), index=range(len(cells)))
+            failed = int((v.isna() | (v < g.min)).sum())
+            rows.append(
+                {
+                    "plan": p.name,
+                    "kpi": g.kpi,
+                    "min": g.min,
+                    "rep_months": len(cells),
+                    "failed": failed,
+                    "failed_share": failed / len(cells) if len(cells) else float("nan"),
+                }
+            )
+    cols = ["plan", "kpi", "min", "rep_months", "failed", "failed_share"]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def category_share(sales: pd.DataFrame, plans) -> float | None:
@@ -304,6 +350,7 @@ def analyse_incentives(
     with_target = set(targets.loc[targets["period"].isin(bt.periods), "rep_id"].astype(str))
     measured = set() if kpis is None else set(kpis.dropna(subset=needed, how="all")["rep_id"])
     no_kpi = sorted(with_target - measured) if needed else []
+    gate_fail = gate_failures(plans, targets[targets["period"].isin(bt.periods)], kpis)
     sales_months = sorted(sales["period"].astype(str).unique())
     return IncentiveAnalysis(
         plans=plans,
@@ -335,6 +382,7 @@ def analyse_incentives(
         elasticity=elasticity,
         cost_tolerance=cost_tolerance,
         min_sample=cfg.min_sample.correlation,
+        gate_fail=gate_fail,
         extra={
             "model_tau": float(np.median(model.regions_["tau"])),
             "model_sigma": float(np.median(model.reps_["sigma"])),

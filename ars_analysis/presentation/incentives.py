@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ars_analysis.labels import check_lang, label
+from ars_analysis.labels import check_lang, has_label, label
 from ars_analysis.presentation import fmt
 from ars_analysis.presentation.blocks import (
     Action,
@@ -460,6 +460,31 @@ def kpi_caveat_text(a, lang: str = "zh") -> str | None:
     return _l("kpi_caveat", lang, kpi=_month_range(a.kpi_window, lang), n=n)
 
 
+def gate_caveat(a, plan_id: str, lang: str = "zh") -> str | None:
+    """How often the plan's gates withheld pay in the comparison window (the plan's risk)."""
+    g = a.gate_fail
+    if g is None or not len(g):
+        return None
+    g = g[g["plan"] == plan_id]
+    if not len(g):
+        return None
+    items = [
+        _l(
+            "gate_item",
+            lang,
+            kpi=label(f"incentives.kpi_values.{r.kpi}", lang)
+            if has_label(f"incentives.kpi_values.{r.kpi}")
+            else r.kpi,
+            min=fmt.percent(r.min, 0) if r.min <= 1 else fmt.number(r.min, 0),
+            share=fmt.percent(r.failed_share),
+            failed=fmt.integer(r.failed),
+            n=fmt.integer(r.rep_months),
+        )
+        for r in g.itertuples()
+    ]
+    return _l("gate_caveat", lang, plan=a.plan(plan_id).title(lang), items=_sep(lang).join(items))
+
+
 def _small(a, lang):
     n = int(a.backtest.summary["n_reps"].iloc[0])
     return _l("small_sample", lang, n=n) if n < a.min_sample else None
@@ -552,10 +577,10 @@ def incentives_summary(a, cfg, lang: str = "zh", region=None) -> ReportSummary:
     candidates = [p.name for p in a.plans if p.name != a.baseline]
     kpi_cav = kpi_caveat_text(a, lang)
     small = _small(a, lang)
-    findings = [
-        Finding(cost_finding(a, p, lang), "sec-backtest", kpi_cav if i == 0 else None)
-        for i, p in enumerate(candidates[:2])
-    ]
+    findings = []
+    for i, p in enumerate(candidates[:2]):
+        cav = [c for c in (kpi_cav if i == 0 else None, gate_caveat(a, p, lang)) if c]
+        findings.append(Finding(cost_finding(a, p, lang), "sec-backtest", " ".join(cav) or None))
     findings.append(Finding(rate_finding(a, lang), "sec-backtest"))
     focus = focus_plan(a)
     if focus is not None:
@@ -685,6 +710,10 @@ def backtest_say(a, lang: str = "zh") -> Html:
     cav = kpi_caveat_text(a, lang)
     if cav:
         parts.append(caveat(cav).html)
+    for p in a.plans:
+        gc = gate_caveat(a, p.name, lang)
+        if gc:
+            parts.append(caveat(gc).html)
     small = _small(a, lang)
     if small:
         parts.append(caveat(small).html)
