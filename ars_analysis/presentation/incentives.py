@@ -317,16 +317,24 @@ def simulation_table(a, lang: str = "zh", columns=None) -> ReportTable:
     )
 
 
-def sensitivity_table(a, lang: str = "zh") -> ReportTable:
+def sensitivity_table(a, lang: str = "zh", workbook: bool = False) -> ReportTable:
+    """Expected 12-month cost with each parameter family at -20% / as designed / +20%; the
+    workbook version names the plan in a column (sheet names stay short)."""
     s = a.sensitivity.rename(columns={"low": "low_cost", "base": "base_cost", "high": "high_cost"})
+    s = s[["parameter", "low_cost", "base_cost", "high_cost", "swing"]]
+    name = a.plan(a.sensitivity_plan).title(lang)
+    title = _l("t_sensitivity", lang)
+    if workbook:
+        s = s.assign(plan=name)[["plan", *s.columns]]
+    else:
+        title += ("：" if lang == "zh" else ": ") + name
     return ReportTable(
-        s[["parameter", "low_cost", "base_cost", "high_cost", "swing"]],
+        s,
         lang=lang,
         namespaces=NS,
-        kinds={"parameter": "text", "swing": "money"} | {c: "money" for c in s.columns[1:4]},
-        title=_l("t_sensitivity", lang)
-        + ("：" if lang == "zh" else ": ")
-        + a.plan(a.sensitivity_plan).title(lang),
+        kinds={"plan": "text", "parameter": "text", "swing": "money"}
+        | {c: "money" for c in ("low_cost", "base_cost", "high_cost")},
+        title=title,
         note=_l("t_sensitivity_note", lang),
     )
 
@@ -371,7 +379,7 @@ def workbook_tables(a, lang: str = "zh") -> list[ReportTable]:
         reps_table(a, lang),
         changes_table(a, lang),
         simulation_table(a, lang, SIM_COLUMNS + EARNINGS_COLUMNS[1:]),
-        sensitivity_table(a, lang),
+        sensitivity_table(a, lang, workbook=True),
         curves_table(a, lang),
     ]
     k = kpis_table(a, lang)
