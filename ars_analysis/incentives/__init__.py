@@ -14,6 +14,7 @@ Examples
 ('current', '现行方案', 'Current plan')
 """
 
+from ars_analysis.incentives.analysis import IncentiveAnalysis, analyse_incentives
 from ars_analysis.incentives.backtest import (
     BacktestResult,
     backtest,
@@ -32,6 +33,8 @@ from ars_analysis.incentives.simulate import (
 )
 
 __all__ = [
+    "analyse_incentives",
+    "IncentiveAnalysis",
     "Plan",
     "PlanError",
     "SENSITIVITY_PARAMETERS",
