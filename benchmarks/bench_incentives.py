@@ -73,13 +73,21 @@ def synthetic(n_reps: int, seed: int = 0):
         columns=["rep_id", "period", "target_revenue"],
     )
     targets = hist_targets.assign(period=hist_targets["period"].str.replace("2024", "2025"))
-    kpis = pd.DataFrame(
-        {
-            "rep_id": reps["rep_id"],
-            "visit_completion": rng.uniform(0.5, 1.0, n_reps),
-            "top_terminal_coverage": rng.uniform(0.3, 1.0, n_reps),
-            "new_terminals": rng.integers(0, 6, n_reps),
-        }
+    # monthly KPIs over the last 3 months (a visit log is shorter than the sales history)
+    kpis = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "rep_id": reps["rep_id"],
+                    "period": p,
+                    "visit_completion": rng.uniform(0.5, 1.0, n_reps),
+                    "top_terminal_coverage": rng.uniform(0.3, 1.0, n_reps),
+                    "new_terminals": rng.integers(0, 6, n_reps),
+                }
+            )
+            for p in hist_periods[-3:]
+        ],
+        ignore_index=True,
     )
     del fut_periods
     return sales, hist_targets, targets, reps, kpis

@@ -9,12 +9,14 @@ from ars_analysis.incentives import Plan, PlanError, shipped_plans
 
 def test_shipped_plans_load_and_round_trip():
     plans = [Plan.from_yaml(p) for p in shipped_plans()]
-    assert [p.name for p in plans][0].startswith("现行方案")
+    assert [p.name for p in plans] == ["current", "candidate_a", "candidate_b"]
+    assert plans[0].title("zh") == "现行方案" and plans[0].title("en") == "Current plan"
     assert len(plans) == 3
     for p in plans:
         again = Plan.from_dict(p.to_dict())
         assert again.commissions == p.commissions
         assert again.bonus == p.bonus and again.draw == p.draw and again.honours == p.honours
+        assert again.name == p.name and again.titles == p.titles
     b = plans[2]
     assert b.kpi_columns == ["visit_completion", "top_terminal_coverage", "new_terminals"]
     assert b.commissions[0].application == "cumulative" and b.draw.recoverable

@@ -66,14 +66,15 @@ def test_backtest_summary_by_hand():
     # flat: 2% of 4000 = 80; tiered: 1% of 4000 + 4% of (100 + 500) above target = 40 + 24 = 64
     assert s.loc["flat", "incentive_cost"] == 80.0 and s.loc["tiered", "incentive_cost"] == 64.0
     assert s.loc["flat", "total_cost"] == 480.0
-    assert s.loc["tiered", "cost_of_sales"] == pytest.approx(464 / 4000)
+    assert s.loc["tiered", "incentive_cost_rate"] == pytest.approx(464 / 4000)
     assert s.loc["flat", "share_at_quota"] == 0.5
     inc = res.reps[res.reps["plan"] == "tiered"]["incentive"].to_numpy()
     assert inc.tolist() == [5.0, 9.0, 15.0, 35.0]
     rho = stats.spearmanr(inc, [0.5, 0.9, 1.1, 1.5])[0]
     assert s.loc["tiered", "spearman"] == pytest.approx(rho)
-    # leverage: 90th percentile of incentive / target incentive (20 per month)
-    assert s.loc["tiered", "leverage_p90"] == pytest.approx(np.percentile([5, 9, 15, 35], 90) / 20)
+    # leverage: 90th percentile of incentive / each rep's own target incentive (what the plan
+    # pays at 100% of the rep's target: 1% of 1000 = 10), not the plan's stated 20
+    assert s.loc["tiered", "leverage_p90"] == pytest.approx(np.percentile([5, 9, 15, 35], 90) / 10)
     chg = res.changes.set_index("rep_id")
     assert chg.loc["A", "change"] == -5.0 and chg.loc["D", "change"] == 5.0
     assert res.baseline == "flat"
@@ -247,23 +248,30 @@ def test_sensitivity_of_flat_rate():
 
 def test_shipped_plans_on_history_with_kpis():
     sales, targets, reps = _history()
+    kpi_periods = ["2025-10", "2025-11", "2025-12"]  # the visit log covers 3 of 12 months
     kpis = pd.DataFrame(
-        {
-            "rep_id": reps["rep_id"],
-            "visit_completion": np.linspace(0.6, 1, 8),
-            "top_terminal_coverage": 0.5,
-            "new_terminals": 2,
-        }
+        [
+            (r, p, 0.6 + 0.05 * i + (0.1 if p == "2025-11" else 0.0), 0.5, 2)
+            for i, r in enumerate(reps["rep_id"])
+            for p in kpi_periods
+        ],
+        columns=["rep_id", "period", "visit_completion", "top_terminal_coverage", "new_terminals"],
     )
     sales["gross_margin"] = sales["revenue"] * 0.2
     sales["category"] = "调味酱"
     plans = [Plan.from_yaml(p) for p in shipped_plans()]
     res = backtest(plans, sales, targets, reps=reps, kpis=kpis)
     assert (res.summary["incentive_cost"] > 0).all()
-    b = res.payouts[res.payouts["plan"] == plans[2].name]
-    gated = b["rep_id"].isin(kpis["rep_id"][kpis["visit_completion"] < 0.8])
+    # every plan is paid on the KPI months only, and the windows say so
+    assert set(res.payouts["period"]) == set(kpi_periods)
+    assert res.comparison_window == res.kpi_window == ("2025-10", "2025-12")
+    b = res.payouts[res.payouts["plan"] == plans[2].name].merge(kpis, on=["rep_id", "period"])
+    gated = b["visit_completion"] < 0.8
     assert (b.loc[gated, "margin_commission"] == 0).all()
     assert (b.loc[~gated, "margin_commission"] != 0).any()
+    # KPIs without months cannot be spread over the history
+    with pytest.raises(ValueError, match="monthly KPIs"):
+        backtest(plans, sales, targets, reps=reps, kpis=kpis.drop(columns="period"))
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

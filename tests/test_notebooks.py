@@ -264,22 +264,53 @@ def _region_sales(region: str) -> pd.DataFrame:
 @pytest.mark.slow
 @pytest.mark.notebook
 def test_incentive_notebook_other_region_in_english(tmp_path):
+    from ars_analysis.presentation.page import notebook_page
+
     region = "华北"
     results, nb = _run(
         "03_incentive_scenarios.ipynb", tmp_path, region=region, lang="en", n_scenarios=200
     )
-    _assert_english_headers(nb)
-    revenue = _region_sales(region)["revenue"].sum()
-    reps = pd.read_excel(tmp_path / "out" / "incentive_scenarios.xlsx", sheet_name="backtest_reps")
-    by_plan = reps.groupby("Plan")[["Revenue", "Total pay"]].sum()
-    assert set(by_plan.index) == set(results["plans"])
-    # the backtest covers exactly the region's revenue (independent pandas subset)
-    assert by_plan["Revenue"].to_numpy() == pytest.approx(revenue, rel=1e-9)
-    for plan, cos in results["backtest_cost_of_sales"].items():
-        assert cos == pytest.approx(by_plan.loc[plan, "Total pay"] / revenue, abs=1e-4)
-    assert results["n_scenarios"] == 200
-    assert results["budget"] > 0
+    # the comparison window is the visit log's months (plain pandas on the CSV)
+    visits = pd.read_csv(SAMPLE / "visits.csv", dtype=str)
+    months = sorted(pd.to_datetime(visits["planned_date"]).dt.strftime("%Y-%m").dropna().unique())
+    assert results["kpi_window"] == [months[0], months[-1]]
+    assert results["comparison_window"] == results["kpi_window"]
+    # the backtest covers exactly the region's reps' revenue in those months
+    reps = pd.read_csv(SAMPLE / "reps.csv", dtype=str)
+    ids = set(reps.loc[reps["region"] == region, "rep_id"])
+    sales = pd.read_csv(SAMPLE / "sales.csv", dtype={"rep_id": str}, parse_dates=["date"])
+    sales["period"] = sales["date"].dt.strftime("%Y-%m")
+    lo, hi = results["comparison_window"]
+    revenue = sales.loc[sales["rep_id"].isin(ids) & sales["period"].between(lo, hi), "revenue"]
+    book = tmp_path / "out" / "incentive_scenarios.xlsx"
+    per_rep = pd.read_excel(book, sheet_name="Reps (comparison window)")
+    by_plan = per_rep.groupby("Plan")[["Revenue (CNY)", "Total pay (CNY)"]].sum()
+    assert len(by_plan) == len(results["plans"]) == 3
+    assert by_plan["Revenue (CNY)"].to_numpy() == pytest.approx(revenue.sum(), rel=1e-9)
+    assert sorted(by_plan["Total pay (CNY)"]) == pytest.approx(
+        sorted(results["plan_cost"].values()), abs=0.05
+    )
+    for plan, cost in results["plan_cost"].items():
+        assert results["incentive_cost_rate"][plan] == pytest.approx(cost / revenue.sum(), abs=1e-6)
+    assert results["n_scenarios"] == 200 and results["budget"] > 0
     assert all(0 <= p <= 1 for p in results["prob_over_budget"].values())
+    # what the client sees: English plan names, no reprs, no parameter names, no paths
+    page = re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "", notebook_page(nb, "en", "03"))
+    for bad in (
+        "<Axes",
+        "{'",
+        "cost_of_sales",
+        "config/plans",
+        "现行方案",
+        "方案A",
+        "...",
+        "NaN",
+        "None",
+        "category_share",
+    ):
+        assert bad not in page, bad
+    assert "Current plan" in page and "Plan B: margin commission + behaviour" in page
+    assert "Monthly guarantee (recoverable)" in page  # B's guarantee is listed
 
 
 @pytest.mark.slow

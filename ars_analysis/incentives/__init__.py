@@ -9,11 +9,20 @@ parameter at a time (tornado).
 Examples
 --------
 >>> from ars_analysis.incentives import Plan, shipped_plans
->>> [Plan.from_yaml(p).name for p in shipped_plans()][:1]
-['现行方案 Current plan']
+>>> plan = Plan.from_yaml(shipped_plans()[0])
+>>> plan.name, plan.title("zh"), plan.title("en")
+('current', '现行方案', 'Current plan')
 """
 
-from ars_analysis.incentives.backtest import BacktestResult, backtest, payout_curve
+from ars_analysis.incentives.analysis import IncentiveAnalysis, analyse_incentives
+from ars_analysis.incentives.backtest import (
+    BacktestResult,
+    backtest,
+    kpi_months,
+    payout_curve,
+    rank_correlation,
+    target_incentive,
+)
 from ars_analysis.incentives.engine import payout, round_cents
 from ars_analysis.incentives.plan import SENSITIVITY_PARAMETERS, Plan, PlanError, shipped_plans
 from ars_analysis.incentives.simulate import (
@@ -24,6 +33,8 @@ from ars_analysis.incentives.simulate import (
 )
 
 __all__ = [
+    "analyse_incentives",
+    "IncentiveAnalysis",
     "Plan",
     "PlanError",
     "SENSITIVITY_PARAMETERS",
@@ -32,6 +43,9 @@ __all__ = [
     "round_cents",
     "payout_curve",
     "backtest",
+    "kpi_months",
+    "rank_correlation",
+    "target_incentive",
     "BacktestResult",
     "AttainmentModel",
     "simulate",

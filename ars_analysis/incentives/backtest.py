@@ -1,13 +1,19 @@
 """Backtest: replay history under the current plan and each candidate plan.
 
 For every plan the historical sales are paid with the exact engine, then summarised: cost,
-cost of sales, leverage, share of reps at quota, how well pay follows performance, and who
-gains or loses against the baseline (current) plan.
+incentive cost rate (field-force pay / revenue), leverage, share of reps at quota, how well pay
+follows performance, and who gains or loses against the baseline (current) plan.
+
+All plans are compared on one **comparison window**. When a plan pays on behaviour KPIs
+(scorecard, gates), KPI-gated pay can only be computed for months in which the KPIs were
+measured (the visit log's months): the comparison window is then the months with a measured
+KPI (the **KPI window**), and every plan is paid on exactly those months. KPIs measured over
+a few months are never spread over the rest of the history.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -52,22 +58,32 @@ def _measure_ratios(plan: Plan, g) -> dict:
 
 
 def target_incentive(plan: Plan, sales: pd.DataFrame, targets: pd.DataFrame) -> pd.Series:
-    """Incentive each rep would earn over the period at exactly 100 % attainment every month.
+    """Each rep's own target incentive: what the plan pays that rep over the months of
+    ``targets`` at exactly 100 % attainment of the rep's own target every month.
 
-    Uses ``plan.target_incentive`` x months on the plan when the plan states it; otherwise pays
-    the result components (commissions and bonus; no scorecard, gates, honours, team bonus or
-    draw) on revenue = target, with each rep's historical margin / category mix.
+    The result components (commissions and target bonus) are paid on revenue = target, with the
+    rep's own historical margin and category mix, gates taken as passed; a draw (guarantee) is
+    the floor when the plan has one. Behaviour scorecard, honours and team bonuses are left out
+    (they depend on KPIs and on other reps). A stated ``target_incentive`` of the plan file is
+    not used: one fixed amount for every rep makes leverage meaningless for reps with larger
+    or smaller targets.
 
     Returns
     -------
     Series indexed by ``rep_id``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> p = Plan.from_dict({"name": "flat", "commissions": [{"name": "c",
+    ...     "tiers": [{"from": 0, "rate": 0.01}]}]})
+    >>> t = pd.DataFrame({"rep_id": ["a", "b"], "period": "2025-01",
+    ...                   "target_revenue": [1000.0, 5000.0]})
+    >>> target_incentive(p, t.rename(columns={"target_revenue": "revenue"}), t).tolist()
+    [10.0, 50.0]
     """
-    p = _results_only(plan)
+    p = replace(_results_only(plan), draw=plan.draw)
     g = build_grid(p, sales, targets)
-    if plan.target_incentive is not None:
-        return pd.Series(
-            plan.target_incentive * g.mask.sum(axis=1), index=g.reps, name="target_incentive"
-        )
     ratios = _measure_ratios(p, g)
     rev = g.target[None]
     measures = {k: rev * v[None, :, None] for k, v in ratios.items()}
@@ -164,6 +180,68 @@ def payout_curve(
     return out
 
 
+def rank_correlation(x, y, *, level: float = 0.95) -> dict:
+    """Spearman rank correlation with its confidence interval and p-value from ONE procedure.
+
+    Both come from the Fisher z-transform of the rank correlation with the standard error
+    ``sqrt(1.06 / (n - 3))`` (Fieller, Hartley & Pearson 1957): ``z = atanh(rho)``, the
+    interval is ``tanh(z -/+ q * se)`` and the p-value ``2 * (1 - Phi(|z| / se))``. So
+    ``p < 1 - level`` exactly when the interval excludes 0: they cannot contradict each other.
+
+    Returns
+    -------
+    dict
+        ``n``, ``rho``, ``low``, ``high``, ``p`` (NaN when ``n < 4`` or a variable is constant).
+
+    Examples
+    --------
+    >>> r = rank_correlation([1, 2, 3, 4, 5, 6], [1, 3, 2, 5, 4, 6])
+    >>> round(r["rho"], 3), r["low"] < r["rho"] < r["high"], r["p"] < 0.05
+    (0.886, True, True)
+    """
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    ok = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[ok], y[ok]
+    n = len(x)
+    out = {"n": n, "rho": np.nan, "low": np.nan, "high": np.nan, "p": np.nan}
+    if n < 4 or np.unique(x).size < 2 or np.unique(y).size < 2:
+        return out
+    rho = float(stats.spearmanr(x, y)[0])
+    se = np.sqrt(1.06 / (n - 3))
+    z = np.arctanh(np.clip(rho, -1 + 1e-12, 1 - 1e-12))
+    q = stats.norm.ppf(0.5 + level / 2)
+    out.update(
+        rho=rho,
+        low=float(np.tanh(z - q * se)),
+        high=float(np.tanh(z + q * se)),
+        p=float(2 * stats.norm.sf(abs(z) / se)),
+    )
+    return out
+
+
+def kpi_months(plans, kpis: pd.DataFrame | None) -> list[str]:
+    """Months (``YYYY-MM``) in which the KPIs the plans read were measured for some rep.
+
+    Empty when no plan reads a KPI. Raises ``ValueError`` when a plan reads KPIs and ``kpis``
+    has no ``period`` column: KPIs of a few months must not be applied to other months.
+    """
+    needed = list(dict.fromkeys(c for p in _as_plans(plans) for c in p.kpi_columns))
+    if not needed:
+        return []
+    if kpis is None or "period" not in kpis:
+        raise ValueError(
+            f"kpis: the plan(s) read the KPI columns {needed}: pass monthly KPIs with a 'period' "
+            "column (fieldforce.rep_scorecard(..., freq='M')); KPI-gated pay is computed only "
+            "for months with a measured KPI"
+        )
+    missing = [c for c in needed if c not in kpis]
+    if missing:
+        raise ValueError(f"kpis: missing KPI columns {missing} read by the plan(s)")
+    measured = kpis[needed].notna().any(axis=1)
+    return sorted(kpis.loc[measured, "period"].astype(str).unique())
+
+
 @dataclass
 class BacktestResult:
     """What :func:`backtest` returns (all tidy DataFrames).
@@ -172,20 +250,32 @@ class BacktestResult:
     ----------
     payouts : DataFrame
         ``plan`` + the :func:`~ars_analysis.incentives.payout` columns, one row per plan x rep x
-        month (components of all plans; a plan's missing components are 0).
+        month of the comparison window (components of all plans; a plan's missing components
+        are 0).
     reps : DataFrame
         One row per plan x rep: ``plan, rep_id, region, months, revenue, target_revenue,
-        attainment, incentive, total_pay, target_incentive, pay_vs_target`` (incentive /
-        target incentive).
+        attainment, incentive, total_pay, target_incentive`` (the rep's own target incentive
+        under the plan, see :func:`target_incentive`), ``pay_vs_target`` (incentive / target
+        incentive: the rep's leverage).
     summary : DataFrame
-        One row per plan: ``plan, n_reps, revenue, incentive_cost, total_cost, cost_of_sales``
-        (total cost / revenue), ``incentive_cost_of_sales``, ``leverage_p90`` (90th percentile
-        over reps of incentive / target incentive: how far the 90th-percentile earner is above
-        target pay), ``share_at_quota`` (reps with attainment >= 100% over the period),
-        ``spearman`` and ``spearman_p`` (rank correlation of incentive with attainment).
+        One row per plan: ``plan, n_reps, months, revenue, incentive_cost, total_cost,
+        incentive_cost_rate`` (人力激励费用率: field-force pay, base + incentive, / revenue),
+        ``variable_pay_rate`` (incentive alone / revenue), ``change_vs_baseline`` (total cost
+        minus the baseline's), ``leverage_p50``, ``leverage_p90`` (percentiles over reps of
+        ``pay_vs_target``), ``share_at_quota`` (reps with attainment >= 100% over the window),
+        ``n_up``, ``n_down`` (reps whose incentive rises / falls against the baseline),
+        ``spearman, spearman_low, spearman_high, spearman_p`` (rank correlation of incentive
+        with attainment, interval and p-value from :func:`rank_correlation`).
     changes : DataFrame
         Winners and losers against the baseline plan: ``plan, rep_id, region, attainment,
         baseline_incentive, incentive, change, change_pct``, sorted by plan then change.
+    baseline : str
+    comparison_window : tuple of str
+        First and last month (``YYYY-MM``) every plan was paid on.
+    kpi_window : tuple of str or None
+        First and last month with a measured KPI (None when no plan reads KPIs).
+    periods : list of str
+        The months of the comparison window.
     """
 
     payouts: pd.DataFrame
@@ -193,6 +283,9 @@ class BacktestResult:
     summary: pd.DataFrame
     changes: pd.DataFrame
     baseline: str
+    comparison_window: tuple[str, str] | None = None
+    kpi_window: tuple[str, str] | None = None
+    periods: list = field(default_factory=list)
 
 
 def backtest(
@@ -203,17 +296,24 @@ def backtest(
     reps: pd.DataFrame | None = None,
     kpis: pd.DataFrame | None = None,
     baseline: int | str = 0,
+    level: float = 0.95,
 ) -> BacktestResult:
-    """Pay the historical sales under each plan and compare the plans.
+    """Pay the historical sales under each plan, on one comparison window, and compare.
 
     Parameters
     ----------
     plans : list of Plan or paths
         The current plan and the candidates (YAML paths are read with :meth:`Plan.from_yaml`).
-    sales, targets, reps, kpis : DataFrame
+    sales, targets, reps : DataFrame
         As in :func:`~ars_analysis.incentives.payout`.
+    kpis : DataFrame, optional
+        Monthly KPIs (``rep_id, period`` + KPI columns), needed when a plan reads KPIs. Then
+        the comparison window is the months with a measured KPI (:func:`kpi_months`) and
+        every plan is paid on those months only; otherwise it is every month of ``targets``.
     baseline : int or str
         Position or name of the plan the others are compared with (default: the first).
+    level : float
+        Confidence level of the rank-correlation interval.
 
     Returns
     -------
@@ -232,6 +332,8 @@ def backtest(
     >>> res = backtest([a, b], sales, targets)
     >>> res.changes[["plan", "rep_id", "change"]].to_string(index=False)
     'plan rep_id  change\\n   B      x    -8.0\\n   B      y    -4.0'
+    >>> res.comparison_window
+    ('2025-01', '2025-01')
     """
     plans = _as_plans(plans)
     names = [p.name for p in plans]
@@ -241,6 +343,23 @@ def backtest(
         base_name = baseline
     else:
         base_name = names[baseline]
+    measured = kpi_months(plans, kpis)
+    all_months = sorted(targets["period"].astype(str).unique())
+    if any(p.kpi_columns for p in plans):
+        window = [m for m in all_months if m in set(measured)]
+        if not window:
+            raise ValueError(
+                "kpis: no month of the targets has a measured KPI; the plans that pay on KPIs "
+                "cannot be backtested"
+            )
+        kpi_window = (measured[0], measured[-1])
+    else:
+        window, kpi_window = all_months, None
+    in_window = set(window)
+    sales = sales[sales["period"].astype(str).isin(in_window)]
+    targets = targets[targets["period"].astype(str).isin(in_window)]
+    if kpis is not None and "period" in kpis:
+        kpis = kpis[kpis["period"].astype(str).isin(in_window)]
     frames = []
     rep_rows = []
     summary = []
@@ -270,27 +389,25 @@ def backtest(
         per.insert(0, "plan", p.name)
         rep_rows.append(per)
         revenue = per["revenue"].sum()
-        if len(per) > 2 and per["incentive"].nunique() > 1 and per["attainment"].nunique() > 1:
-            rho, pval = stats.spearmanr(per["incentive"], per["attainment"])
-        else:
-            rho, pval = np.nan, np.nan
+        rc = rank_correlation(per["incentive"], per["attainment"], level=level)
+        lev = per["pay_vs_target"].dropna()
         summary.append(
             {
                 "plan": p.name,
                 "n_reps": len(per),
+                "months": len(window),
                 "revenue": round(revenue, 2),
                 "incentive_cost": round(per["incentive"].sum(), 2),
                 "total_cost": round(per["total_pay"].sum(), 2),
-                "cost_of_sales": per["total_pay"].sum() / revenue if revenue > 0 else np.nan,
-                "incentive_cost_of_sales": per["incentive"].sum() / revenue
-                if revenue > 0
-                else np.nan,
-                "leverage_p90": float(np.nanpercentile(per["pay_vs_target"], 90))
-                if per["pay_vs_target"].notna().any()
-                else np.nan,
+                "incentive_cost_rate": per["total_pay"].sum() / revenue if revenue > 0 else np.nan,
+                "variable_pay_rate": per["incentive"].sum() / revenue if revenue > 0 else np.nan,
+                "leverage_p50": float(np.percentile(lev, 50)) if len(lev) else np.nan,
+                "leverage_p90": float(np.percentile(lev, 90)) if len(lev) else np.nan,
                 "share_at_quota": float((per["attainment"] >= 1).mean()),
-                "spearman": float(rho),
-                "spearman_p": float(pval),
+                "spearman": rc["rho"],
+                "spearman_low": rc["low"],
+                "spearman_high": rc["high"],
+                "spearman_p": rc["p"],
             }
         )
     reps_df = pd.concat(rep_rows, ignore_index=True)
@@ -306,9 +423,30 @@ def backtest(
         np.nan,
     )
     ch = ch.sort_values(["plan", "change", "rep_id"]).reset_index(drop=True)
+    summ = pd.DataFrame(summary)
+    base_cost = summ.set_index("plan").loc[base_name, "total_cost"]
+    summ.insert(
+        summ.columns.get_loc("incentive_cost_rate"),
+        "change_vs_baseline",
+        (summ["total_cost"] - base_cost).round(2),
+    )
+    ups = ch.groupby("plan")["change"].agg(
+        n_up=lambda c: int((c > 0).sum()), n_down=lambda c: int((c < 0).sum())
+    )
+    summ = summ.merge(ups, left_on="plan", right_index=True, how="left")
+    summ[["n_up", "n_down"]] = summ[["n_up", "n_down"]].fillna(0).astype("int64")
     payouts = pd.concat(frames, ignore_index=True)
     comp_cols = [c for c in payouts.columns if c not in ("incentive", "total_pay")]
     payouts = payouts[comp_cols + ["incentive", "total_pay"]].fillna(
         {c: 0.0 for c in comp_cols if c not in ("plan", "rep_id", "region", "period")}
     )
-    return BacktestResult(payouts, reps_df, pd.DataFrame(summary), ch, base_name)
+    return BacktestResult(
+        payouts,
+        reps_df,
+        summ,
+        ch,
+        base_name,
+        (window[0], window[-1]),
+        kpi_window,
+        list(window),
+    )

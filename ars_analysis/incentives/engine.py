@@ -63,6 +63,9 @@ class Grid:
     measures: dict = field(default_factory=dict)  # (measure, categories) -> (R, T)
     kpis: dict = field(default_factory=dict)  # column -> (R, T), NaN = missing
     transactions: dict = field(default_factory=dict)  # commission name -> (r, t, value) arrays
+    # the sales rows behind ``revenue`` and ``measures`` (r, t, values; measure key -> (values,
+    # keep)): the exact engine sums them in Decimal, never in float
+    rows: dict = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -141,6 +144,7 @@ def build_grid(plans, sales: pd.DataFrame, targets: pd.DataFrame, *, reps=None, 
         return out
 
     revenue = pivot(s["revenue"].to_numpy(float))
+    rows: dict = {"r": sr, "t": st, "revenue": s["revenue"].to_numpy(float)}
     measures, transactions = {}, {}
     for plan in plans:
         for c in plan.commissions:
@@ -161,6 +165,7 @@ def build_grid(plans, sales: pd.DataFrame, targets: pd.DataFrame, *, reps=None, 
             if np.isnan(vals).any():
                 raise ValueError(f"sales.{c.measure}: empty values (commission {c.name!r})")
             measures[_measure_key(c)] = pivot(vals, keep)
+            rows[_measure_key(c)] = (vals, keep)
             if c.application == "per_transaction":
                 k = np.ones(len(s), bool) if keep is None else keep
                 transactions[(plan.name, c.name)] = (sr[k], st[k], vals[k])
@@ -200,7 +205,7 @@ def build_grid(plans, sales: pd.DataFrame, targets: pd.DataFrame, *, reps=None, 
                 arr[kr[ok].astype(int).to_numpy(), :] = k.loc[ok, col].to_numpy(float)[:, None]
             kpi_arrays[col] = arr
     return Grid(
-        rep_list, periods, region, target, mask, revenue, measures, kpi_arrays, transactions
+        rep_list, periods, region, target, mask, revenue, measures, kpi_arrays, transactions, rows
     )
 
 
@@ -224,6 +229,18 @@ def _gate_targets(plan: Plan, group: str, name: str | None = None) -> list:
 
 def _D(x) -> Decimal:
     return Decimal(repr(float(x)))
+
+
+def _decimal_sums(g: Grid, values: np.ndarray, keep=None) -> list[list[Decimal]]:
+    """Per (rep, month): the sum of the sales rows in Decimal (each row at its shortest decimal
+    representation), so several rows of one month add up exactly (10.10 + 20.45 = 30.55)."""
+    R, T = g.shape
+    out = [[Decimal(0)] * T for _ in range(R)]
+    rr, tt = g.rows["r"], g.rows["t"]
+    for i in range(len(values)):
+        if keep is None or keep[i]:
+            out[rr[i]][tt[i]] += _D(values[i])
+    return out
 
 
 def _round_d(x: Decimal) -> Decimal:
@@ -312,7 +329,10 @@ def reference_payout(plan: Plan, g: Grid, *, exact: bool = True) -> dict[str, np
     R, T = g.shape
     years = _years(g.periods)
     out: dict[str, np.ndarray] = {}
-    rev = [[num(g.revenue[r, t]) for t in range(T)] for r in range(R)]
+    if exact and g.rows:
+        rev = _decimal_sums(g, g.rows["revenue"])
+    else:
+        rev = [[num(g.revenue[r, t]) for t in range(T)] for r in range(R)]
     tgt = [[num(g.target[r, t]) for t in range(T)] for r in range(R)]
 
     def att_of(rv, tg):
@@ -329,7 +349,10 @@ def reference_payout(plan: Plan, g: Grid, *, exact: bool = True) -> dict[str, np
     for c in plan.commissions:
         arr = np.empty((R, T), dtype=object)
         gates = _gate_targets(plan, "commissions", c.name)
-        meas = g.measures[_measure_key(c)]
+        if exact and _measure_key(c) in g.rows:
+            meas = _decimal_sums(g, *g.rows[_measure_key(c)])
+        else:
+            meas = g.measures[_measure_key(c)]
         tx = {}
         if c.application == "per_transaction":
             for rr_, tt_, v in zip(*g.transactions[(plan.name, c.name)], strict=True):
@@ -339,7 +362,7 @@ def reference_payout(plan: Plan, g: Grid, *, exact: bool = True) -> dict[str, np
             for yr in years:
                 cum_m, cum_r, cum_t, prev = zero, zero, zero, zero
                 for t in yr:
-                    m = num(meas[r, t])
+                    m = meas[r][t] if isinstance(meas, list) else num(meas[r, t])
                     a = att_of(rev[r][t], tgt[r][t])
                     if c.application == "per_period":
                         ok = c.threshold is None or a >= num(c.threshold)
@@ -584,11 +607,12 @@ def _div(a, b):
     return out
 
 
-def _gate_vec(plan: Plan, g: Grid, gates) -> np.ndarray:
-    ok = np.ones(g.shape, bool)
+def _gate_vec(kpis: dict, gates, shape) -> np.ndarray:
+    """(S or 1, R, T): the gates pass (every gate KPI measured and at least its minimum)."""
+    ok = np.ones((1, *shape), bool)
     for gt in gates:
-        v = g.kpis[gt.kpi]
-        ok &= ~np.isnan(v) & (np.nan_to_num(v, nan=-np.inf) >= gt.min)
+        v = kpis[gt.kpi]
+        ok = ok & ~np.isnan(v) & (np.nan_to_num(v, nan=-np.inf) >= gt.min)
     return ok
 
 
@@ -647,15 +671,21 @@ def _scatter_windows(values: np.ndarray, last: np.ndarray, T: int) -> np.ndarray
 
 
 def vector_payout(
-    plan: Plan, g: Grid, revenue: np.ndarray | None = None, measures: dict | None = None
+    plan: Plan,
+    g: Grid,
+    revenue: np.ndarray | None = None,
+    measures: dict | None = None,
+    kpis: dict | None = None,
 ) -> dict[str, np.ndarray]:
     """Vectorised engine: component -> (S, R, T) float array of rounded payout lines.
 
     ``revenue`` (S, R, T) defaults to the grid's revenue (S = 1); ``measures`` maps each
-    commission's measure key to (S, R, T) (defaults to the grid's measures, broadcast).
+    commission's measure key to (S, R, T) (defaults to the grid's measures, broadcast);
+    ``kpis`` maps each KPI column to (S, R, T) (defaults to the grid's KPIs: simulated KPIs).
     """
     rev = g.revenue[None] if revenue is None else revenue
-    S = rev.shape[0]
+    kv = {k: v[None] for k, v in g.kpis.items()} if kpis is None else kpis
+    S = max([rev.shape[0], *(v.shape[0] for v in kv.values())])
     R, T = g.shape
     tgt = g.target[None]
     mask = g.mask[None]
@@ -710,8 +740,8 @@ def vector_payout(
                     e *= ya >= c.threshold
                 prev = np.concatenate([np.zeros_like(e[..., :1]), e[..., :-1]], axis=-1)
                 line[..., sl] = e - prev
-        ok = mask & _gate_vec(plan, g, _gate_targets(plan, "commissions", c.name))[None]
-        line *= ok
+        ok = mask & _gate_vec(kv, _gate_targets(plan, "commissions", c.name), g.shape)
+        line = line * ok
         if c.cap_period is not None:
             line = np.minimum(line, c.cap_period)
         if c.cap_year is not None:
@@ -728,17 +758,17 @@ def vector_payout(
         ys = [p.payout for p in b.points]
         f = np.where(wa < xs[0], 0.0, np.interp(wa, xs, ys))
         line = _scatter_windows(np.broadcast_to(round_cents(b.amount * f), (S, R, len(w))), last, T)
-        out["bonus"] = np.where(_gate_vec(plan, g, _gate_targets(plan, "bonus"))[None], line, 0.0)
+        out["bonus"] = np.where(_gate_vec(kv, _gate_targets(plan, "bonus"), g.shape), line, 0.0)
     else:
         out["bonus"] = zeros
     if plan.scorecard is not None:
         sc = plan.scorecard
-        score = np.zeros((R, T))
+        score = np.zeros((1, R, T))
         for k in sc.kpis:
-            v = g.kpis[k.column]
+            v = kv[k.column]
             s = np.interp(np.nan_to_num(v), [p[0] for p in k.points], [p[1] for p in k.points])
-            score += k.weight * np.where(np.isnan(v), 0.0, s)
-        ok = g.mask & _gate_vec(plan, g, _gate_targets(plan, "scorecard"))
+            score = score + k.weight * np.where(np.isnan(v), 0.0, s)
+        ok = g.mask[None] & _gate_vec(kv, _gate_targets(plan, "scorecard"), g.shape)
         out["scorecard"] = np.broadcast_to(
             np.where(ok, round_cents(sc.amount * score), 0.0), (S, R, T)
         )
@@ -784,8 +814,8 @@ def vector_payout(
                     cut = -np.partition(-vj, k - 1, axis=1)[:, k - 1]
                 win[:, members, j] = (vj >= cut[:, None]) & eligible[:, members, j]
         line = _scatter_windows(np.where(win, round_cents(np.float64(h.amount)), 0.0), last, T)
-        gate = _gate_vec(plan, g, _gate_targets(plan, "honours", h.name))
-        out[h.name] = np.where(gate[None], line, 0.0)
+        gate = _gate_vec(kv, _gate_targets(plan, "honours", h.name), g.shape)
+        out[h.name] = np.where(gate, line, 0.0)
     for tb in plan.team_bonuses:
         w = _windows(g.periods, tb.frequency)
         last = _last_masked(g.mask, w)
@@ -798,8 +828,8 @@ def vector_payout(
             hit = (gt_ > 0) & (_div(gr, gt_) >= tb.min_attainment)
             pay[:, members] = np.where(hit[:, None, :], round_cents(np.float64(tb.amount)), 0.0)
         line = _scatter_windows(pay, last, T)
-        gate = _gate_vec(plan, g, _gate_targets(plan, "team_bonuses", tb.name))
-        out[tb.name] = np.where(gate[None], line, 0.0)
+        gate = _gate_vec(kv, _gate_targets(plan, "team_bonuses", tb.name), g.shape)
+        out[tb.name] = np.where(gate, line, 0.0)
     if plan.draw is not None:
         earned = sum(out.values())
         earned = np.broadcast_to(earned, (S, R, T))

@@ -196,7 +196,7 @@ class Plan:
     ...     "threshold": {"attainment": 0.8, "payout": 0.5},
     ...     "target": {"attainment": 1.0, "payout": 1.0}}})
     >>> p.bonus.frequency, p.component_names
-    ('quarter', ['bonus', 'scorecard', 'draw'])
+    ('quarter', ['bonus'])
     """
 
     name: str
@@ -210,19 +210,43 @@ class Plan:
     team_bonuses: tuple[TeamBonus, ...] = ()
     draw: Draw | None = None
     description: str = ""
+    titles: dict = field(default_factory=dict, compare=False)
+    descriptions: dict = field(default_factory=dict, compare=False)
+    component_labels: dict = field(default_factory=dict, compare=False)
     source: str = "<dict>"
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
-    def component_names(self) -> list[str]:
-        """Incentive columns of the payout table, in order (before ``incentive``)."""
+    def components(self) -> list[tuple[str, str]]:
+        """``(name, kind)`` of each component the plan has, in payout order; kind is one of
+        ``commission``, ``bonus``, ``scorecard``, ``honour``, ``team_bonus``, ``draw``."""
         return (
-            [c.name for c in self.commissions]
-            + ["bonus", "scorecard"]
-            + [h.name for h in self.honours]
-            + [t.name for t in self.team_bonuses]
-            + ["draw"]
+            [(c.name, "commission") for c in self.commissions]
+            + ([("bonus", "bonus")] if self.bonus is not None else [])
+            + ([("scorecard", "scorecard")] if self.scorecard is not None else [])
+            + [(h.name, "honour") for h in self.honours]
+            + [(t.name, "team_bonus") for t in self.team_bonuses]
+            + ([("draw", "draw")] if self.draw is not None else [])
         )
+
+    @property
+    def component_names(self) -> list[str]:
+        """Incentive columns of the payout table, in order (before ``incentive``): exactly the
+        components the plan has."""
+        return [name for name, _ in self.components]
+
+    def title(self, lang: str) -> str:
+        """The plan's name in ``lang`` (the text given once when not given per language)."""
+        return self.titles.get(lang) or self.titles.get("") or self.name
+
+    def describe(self, lang: str) -> str:
+        """The plan's description in ``lang`` (full text, never cut)."""
+        return self.descriptions.get(lang) or self.descriptions.get("") or ""
+
+    def component_label(self, name: str, lang: str) -> str | None:
+        """The text the plan file gives for component ``name`` in ``lang`` (None if none)."""
+        texts = self.component_labels.get(name) or {}
+        return texts.get(lang) or texts.get("")
 
     @property
     def kpi_columns(self) -> list[str]:
@@ -401,6 +425,7 @@ def _parse_commission(ctx: _Ctx, d: dict, key: str, used: set[str]) -> Commissio
             "cap_period",
             "cap_year",
             "description",
+            "label",
         },
         {"name", "tiers"},
     )
@@ -464,7 +489,7 @@ def _parse_bonus(ctx, d, key="bonus") -> Bonus:
         ctx,
         d,
         key,
-        {"amount", "frequency", "threshold", "target", "excellence", "description"},
+        {"amount", "frequency", "threshold", "target", "excellence", "description", "label"},
         {"amount", "threshold", "target"},
     )
     b = Bonus(
@@ -486,7 +511,7 @@ def _parse_bonus(ctx, d, key="bonus") -> Bonus:
 
 
 def _parse_scorecard(ctx, d, key="scorecard") -> Scorecard:
-    _check_keys(ctx, d, key, {"amount", "kpis", "description"}, {"amount", "kpis"})
+    _check_keys(ctx, d, key, {"amount", "kpis", "description", "label"}, {"amount", "kpis"})
     amount = _num(ctx, d, "amount", key, required=True, min_value=0)
     if not isinstance(d["kpis"], list) or not d["kpis"]:
         ctx.fail(f"{key}.kpis", "a non-empty list of {column, weight, points}", d["kpis"])
@@ -497,7 +522,7 @@ def _parse_scorecard(ctx, d, key="scorecard") -> Scorecard:
             ctx,
             k,
             kk,
-            {"column", "weight", "points", "description"},
+            {"column", "weight", "points", "description", "label"},
             {"column", "weight", "points"},
         )
         if not isinstance(k["column"], str) or not k["column"]:
@@ -531,6 +556,21 @@ def _parse_scorecard(ctx, d, key="scorecard") -> Scorecard:
     return Scorecard(amount, tuple(kpis))
 
 
+def _texts(ctx, v, key: str) -> dict[str, str]:
+    """A text given once (``"..."``) or per language (``{zh: ..., en: ...}``) -> lang -> text."""
+    if isinstance(v, str) and v.strip():
+        return {"": " ".join(v.split())}
+    if (
+        isinstance(v, dict)
+        and v
+        and set(v) <= {"zh", "en"}
+        and all(isinstance(x, str) and x.strip() for x in v.values())
+    ):
+        return {k: " ".join(x.split()) for k, x in v.items()}
+    ctx.fail(key, "a non-empty text or {zh: ..., en: ...}", v)
+    return {}
+
+
 def _parse_plan(d: Any, source: str) -> Plan:
     ctx = _Ctx(source)
     _check_keys(
@@ -538,6 +578,7 @@ def _parse_plan(d: Any, source: str) -> Plan:
         d,
         "",
         {
+            "id",
             "name",
             "description",
             "currency",
@@ -553,8 +594,18 @@ def _parse_plan(d: Any, source: str) -> Plan:
         },
         {"name"},
     )
-    if not isinstance(d["name"], str) or not d["name"].strip():
-        ctx.fail("name", "a non-empty text", d["name"])
+    titles = _texts(ctx, d["name"], "name")
+    descriptions = _texts(ctx, d.get("description"), "description") if d.get("description") else {}
+    plan_id = d.get("id")
+    if plan_id is None:
+        if isinstance(d["name"], str):
+            plan_id = d["name"].strip()
+        elif source != "<dict>":
+            plan_id = Path(source).stem
+        else:
+            ctx.fail("id", "a plan id (required when the name is given per language)", None)
+    if not isinstance(plan_id, str) or not plan_id.strip():
+        ctx.fail("id", "a non-empty text", plan_id)
     used: set[str] = set()
     commissions = []
     for i, c in enumerate(d.get("commissions") or []):
@@ -593,6 +644,7 @@ def _parse_plan(d: Any, source: str) -> Plan:
                 "frequency",
                 "min_attainment",
                 "description",
+                "label",
             },
             {"name", "amount"},
         )
@@ -628,7 +680,7 @@ def _parse_plan(d: Any, source: str) -> Plan:
             ctx,
             t,
             tk,
-            {"name", "amount", "min_attainment", "frequency", "description"},
+            {"name", "amount", "min_attainment", "frequency", "description", "label"},
             {"name", "amount"},
         )
         name = _name(ctx, t, tk, used)
@@ -647,7 +699,7 @@ def _parse_plan(d: Any, source: str) -> Plan:
             ctx,
             dd,
             "draw",
-            {"amount", "recoverable", "forgive_at_year_end", "description"},
+            {"amount", "recoverable", "forgive_at_year_end", "description", "label"},
             {"amount"},
         )
         for k in ("recoverable", "forgive_at_year_end"):
@@ -658,8 +710,16 @@ def _parse_plan(d: Any, source: str) -> Plan:
             dd.get("recoverable", True),
             dd.get("forgive_at_year_end", False),
         )
+    component_labels = {}
+    for group in ("commissions", "honours", "team_bonuses"):
+        for i, c in enumerate(d.get(group) or []):
+            if c.get("label") is not None:
+                component_labels[c["name"]] = _texts(ctx, c["label"], f"{group}[{i}].label")
+    for single in ("bonus", "scorecard", "draw"):
+        if isinstance(d.get(single), dict) and d[single].get("label") is not None:
+            component_labels[single] = _texts(ctx, d[single]["label"], f"{single}.label")
     return Plan(
-        name=d["name"],
+        name=plan_id.strip(),
         base_pay=_num(ctx, d, "base_pay", "", default=0.0, min_value=0) or 0.0,
         target_incentive=_num(ctx, d, "target_incentive", "", min_value=0),
         commissions=tuple(commissions),
@@ -669,16 +729,21 @@ def _parse_plan(d: Any, source: str) -> Plan:
         honours=tuple(honours),
         team_bonuses=tuple(teams),
         draw=draw,
-        description=str(d.get("description") or ""),
+        description=descriptions.get("en") or next(iter(descriptions.values()), ""),
+        titles=titles,
+        descriptions=descriptions,
+        component_labels=component_labels,
         source=source,
         raw=dict(d),
     )
 
 
 def _plan_to_dict(p: Plan) -> dict:
-    out: dict[str, Any] = {"name": p.name, "base_pay": p.base_pay}
-    if p.description:
-        out["description"] = p.description
+    named = {k: v for k, v in p.titles.items() if k}
+    out: dict[str, Any] = {"id": p.name, "name": named or p.title("en"), "base_pay": p.base_pay}
+    described = {k: v for k, v in p.descriptions.items() if k}
+    if described or p.describe("en"):
+        out["description"] = described or p.describe("en")
     if p.target_incentive is not None:
         out["target_incentive"] = p.target_incentive
     if p.commissions:

@@ -11,6 +11,12 @@ with ``z`` and ``e`` independent standard normals: ``z`` is a shock shared by al
 ``n / (n + shrinkage)`` (``n`` = the rep's months of history), so reps with little history
 borrow from their region. Months with attainment below ``floor`` are counted at ``floor``.
 
+Behaviour KPIs (for plans with a scorecard or gates) are not held fixed: in every scenario
+each rep's KPIs of each simulated month are drawn from the months in which that rep's KPIs were
+measured (bootstrap of whole months, so the KPIs of one month stay together); a rep with no
+measured month draws from the measured months of the reps of its region. So a rep who met the
+visit gate in 2 of 3 measured months meets it in about two thirds of the simulated months.
+
 Every plan is paid on the *same* scenarios (common random numbers), so differences between
 plans are not noise. An optional, clearly labelled **behavioural assumption** lets attainment
 respond to the plan: with ``elasticity = e`` (default 0 = off) each rep's attainment is
@@ -27,7 +33,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ars_analysis.incentives.backtest import _as_plans, _measure_ratios, _results_only
+from ars_analysis.incentives.backtest import (
+    _as_plans,
+    _measure_ratios,
+    _results_only,
+    kpi_months,
+)
 from ars_analysis.incentives.engine import Grid, build_grid, vector_payout
 from ars_analysis.incentives.plan import SENSITIVITY_PARAMETERS, Plan
 
@@ -145,11 +156,12 @@ class SimulationResult:
     ----------
     scenarios : DataFrame
         One row per plan x scenario: ``plan, scenario, revenue, incentive_cost, total_cost,
-        cost_of_sales, share_at_quota``.
+        incentive_cost_rate`` (field-force pay / revenue), ``share_at_quota``.
     summary : DataFrame
-        One row per plan: ``plan, revenue_mean, total_cost_mean, total_cost_p5, total_cost_p50,
-        total_cost_p95, cost_of_sales_mean, cost_of_sales_p95, prob_over_budget,
-        share_at_quota_mean, earnings_p10, earnings_p50, earnings_p90, response_multiplier``.
+        One row per plan: ``plan, revenue_mean, total_cost_mean, total_cost_p5, total_cost_p10,
+        total_cost_p50, total_cost_p90, total_cost_p95, incentive_cost_rate_mean,
+        incentive_cost_rate_p95, prob_over_budget, share_at_quota_mean, earnings_p10,
+        earnings_p50, earnings_p90, response_multiplier``.
         ``earnings_pXX`` is the expected XXth percentile of reps' incentive over the horizon;
         ``response_multiplier`` the mean behavioural multiplier of attainment (1 when off).
     earnings : DataFrame
@@ -217,8 +229,11 @@ def simulate(
     targets : DataFrame
         The targets of the simulated horizon (``rep_id, period, target_revenue``): revenue is
         attainment x target.
-    reps, kpis : DataFrame, optional
-        Regions; KPIs are held at their given values in every scenario.
+    reps : DataFrame, optional
+        Regions.
+    kpis : DataFrame, optional
+        Monthly KPIs (``rep_id, period`` + KPI columns) when a plan reads KPIs: each rep's
+        KPIs of every simulated month are drawn from its measured months (see the module).
     n_scenarios, seed, chunk_size : int
         Scenarios are drawn and paid ``chunk_size`` at a time (bounded memory); chunk ``i``
         draws from its own stream spawned from ``seed``, so results do not depend on
@@ -253,9 +268,18 @@ def simulate(
     plans = _as_plans(plans)
     if n_scenarios < 1:
         raise ValueError(f"n_scenarios: expected >= 1, got {n_scenarios}")
+    needed = list(dict.fromkeys(c for p in plans for c in p.kpi_columns))
+    pools = None
+    if needed:
+        kpi_months(plans, kpis)  # checks: monthly KPIs with the columns the plans read
+        grid_kpis = kpis[["rep_id", *needed]].drop_duplicates("rep_id")  # validated, replaced
+    else:
+        grid_kpis = kpis
     with warnings.catch_warnings():  # history outside the horizon is expected here
         warnings.simplefilter("ignore", UserWarning)
-        g = build_grid(plans, sales, targets, reps=reps, kpis=kpis)
+        g = build_grid(plans, sales, targets, reps=reps, kpis=grid_kpis)
+    if needed:
+        pools = kpi_pools(kpis, needed, g.reps, g.region, reps)
     hist = build_grid(
         [_results_only(p) for p in plans], sales, _history_targets(sales, targets), reps=reps
     )
@@ -282,12 +306,18 @@ def simulate(
     def run_chunk(i: int):
         first = starts[i]
         n = min(chunk_size, n_scenarios - first)
-        att = model.sample(g, n, np.random.default_rng(seeds[i]), params)
+        rng = np.random.default_rng(seeds[i])
+        att = model.sample(g, n, rng, params)
+        sim_kpis = (
+            None
+            if pools is None
+            else dict(zip(needed, draw_kpis(pools, n, g.shape[1], rng), strict=True))
+        )
         res = []
         for p, ratios, tg in zip(plans, ratios_all, scaled_targets, strict=True):
             rev = att * tg  # zero where the rep has no target
             meas = {k: rev * v[None, :, None] for k, v in ratios.items()}
-            lines = vector_payout(p, g, rev, meas)
+            lines = vector_payout(p, g, rev, meas, sim_kpis if p.kpi_columns else None)
             rep_inc = np.zeros(rev.shape[:2])  # (n, R) incentive over the horizon
             absent = {
                 "bonus": p.bonus is None,
@@ -328,7 +358,7 @@ def simulate(
             arr, columns=["scenario", "revenue", "incentive_cost", "total_cost", "share_at_quota"]
         )
         df["scenario"] = df["scenario"].astype(int)
-        df["cost_of_sales"] = df["total_cost"] / df["revenue"]
+        df["incentive_cost_rate"] = df["total_cost"] / df["revenue"]
         df.insert(0, "plan", p.name)
         scen.append(
             df[
@@ -338,7 +368,7 @@ def simulate(
                     "revenue",
                     "incentive_cost",
                     "total_cost",
-                    "cost_of_sales",
+                    "incentive_cost_rate",
                     "share_at_quota",
                 ]
             ]
@@ -352,10 +382,12 @@ def simulate(
                 "revenue_mean": df["revenue"].mean(),
                 "total_cost_mean": tc.mean(),
                 "total_cost_p5": tc.quantile(0.05),
+                "total_cost_p10": tc.quantile(0.10),
                 "total_cost_p50": tc.quantile(0.5),
+                "total_cost_p90": tc.quantile(0.90),
                 "total_cost_p95": tc.quantile(0.95),
-                "cost_of_sales_mean": df["cost_of_sales"].mean(),
-                "cost_of_sales_p95": df["cost_of_sales"].quantile(0.95),
+                "incentive_cost_rate_mean": df["incentive_cost_rate"].mean(),
+                "incentive_cost_rate_p95": df["incentive_cost_rate"].quantile(0.95),
                 "prob_over_budget": float((tc > budget).mean()) if budget is not None else np.nan,
                 "share_at_quota_mean": df["share_at_quota"].mean(),
                 "earnings_p10": float(ep[pct == 10][0]),
@@ -371,6 +403,54 @@ def simulate(
         budget,
         elasticity,
     )
+
+
+def kpi_pools(
+    kpis: pd.DataFrame, columns: list[str], rep_ids: list[str], regions, reps=None
+) -> list[np.ndarray]:
+    """Per rep (in ``rep_ids`` order): the (months, KPIs) array of its measured months.
+
+    A month is measured when at least one of ``columns`` has a value. A rep with no measured
+    month gets the measured months of all reps of its region (``regions``, in the same order),
+    else of all reps.
+
+    Examples
+    --------
+    >>> k = pd.DataFrame({"rep_id": ["a", "a", "b"], "period": ["2025-01", "2025-02", "2025-01"],
+    ...                   "v": [0.5, 0.9, None]})
+    >>> [p.ravel().tolist() for p in kpi_pools(k, ["v"], ["a", "b"], ["N", "N"])]
+    [[0.5, 0.9], [0.5, 0.9]]
+    """
+    k = kpis[["rep_id", *columns]].copy()
+    k["rep_id"] = k["rep_id"].astype(str)
+    k = k[k[columns].notna().any(axis=1)]
+    by_rep = {r: df[columns].to_numpy(float) for r, df in k.groupby("rep_id", sort=False)}
+    region_of = dict(zip(rep_ids, regions, strict=True))
+    by_region: dict = {}
+    for r, arr in by_rep.items():
+        by_region.setdefault(region_of.get(r), []).append(arr)
+    everyone = np.vstack(list(by_rep.values())) if by_rep else np.full((1, len(columns)), np.nan)
+    pools = []
+    for r in rep_ids:
+        if r in by_rep:
+            pools.append(by_rep[r])
+        elif by_region.get(region_of[r]):
+            pools.append(np.vstack(by_region[region_of[r]]))
+        else:
+            pools.append(everyone)
+    return pools
+
+
+def draw_kpis(pools: list[np.ndarray], n: int, months: int, rng) -> dict:
+    """``n`` scenarios of monthly KPIs: each rep-month is one of the rep's measured months,
+    drawn with replacement. Returns an array (KPIs, n, R, months), KPIs in the pools' order."""
+    R = len(pools)
+    K = pools[0].shape[1] if pools else 0
+    out = np.empty((K, n, R, months))
+    for r, pool in enumerate(pools):
+        idx = rng.integers(0, len(pool), size=(n, months))
+        out[:, :, r, :] = np.moveaxis(pool[idx], -1, 0)
+    return out
 
 
 def _history_targets(sales: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
