@@ -107,13 +107,18 @@ class IncentiveAnalysis:
         return next(p for p in self.plans if p.name == plan_id)
 
 
-def monthly_kpis(ds, columns) -> pd.DataFrame | None:
+def monthly_kpis(ds, columns, top_terminal=None) -> pd.DataFrame | None:
     """Monthly behaviour KPIs of every rep from the visit log (``rep_scorecard(freq="M")``).
+
+    The KPIs use the client's shared top-terminal set (``top_terminal``: the client
+    configuration's definition, computed on the whole dataset) and the whole sales history
+    for ``new_terminals``, exactly as the field-execution report does.
 
     Returns ``rep_id, period`` + ``columns`` (one row per rep and month of the visit log), or
     None when the dataset has no visit log.
     """
     from ars_analysis.aggregate import rep_sales, terminal_sales
+    from ars_analysis.compose import top_terminals
     from ars_analysis.fieldforce import rep_scorecard
 
     if not columns or not ds.has("visits") or not ds.has("terminals"):
@@ -126,6 +131,8 @@ def monthly_kpis(ds, columns) -> pd.DataFrame | None:
         rep_sales(ds, freq="M"),
         terminal_sales(ds),
         freq="M",
+        sales=ds.sales,
+        top_terminals=top_terminals(ds, top_terminal),
     )
     missing = [c for c in columns if c not in card]
     if missing:
@@ -284,7 +291,7 @@ def analyse_incentives(
         raise ValueError(f"no rep of region {region!r} has a target: nothing to pay")
 
     needed = list(dict.fromkeys(c for p in plans for c in p.kpi_columns))
-    kpis = monthly_kpis(ds, needed)
+    kpis = monthly_kpis(ds, needed, cfg.definitions.top_terminal)
     if kpis is not None:
         kpis = kpis[kpis["rep_id"].astype(str).isin(keep)].reset_index(drop=True)
 
