@@ -29,7 +29,7 @@ import pandas as pd
 from ars_analysis import _abc
 from ars_analysis._scorecard import DEFAULT_SCORECARD, Scorecard, ScorecardError
 from ars_analysis._segments import CustomerSegmenter, segment_labels
-from ars_analysis.labels import check_lang, label
+from ars_analysis.labels import check_lang
 
 __all__ = [
     "DEFAULT_CUTS",
@@ -46,16 +46,23 @@ __all__ = [
     "core_customer_inputs",
     "customer_features",
     "channel_agreement",
-    "describe_abc",
-    "describe_grades",
-    "describe_movements",
     "grade_profile",
     "movement_periods",
-    "report_table",
     "grade_movements",
     "period_classes",
     "segment_crosstab",
     "segment_labels",
+    "abc_groups",
+    "abc_scope_used",
+    "analyse_core_customers",
+    "CoreCustomerResult",
+    "core_counts",
+    "dimension_gaps",
+    "period_grades",
+    "sales_trend",
+    "scoped_abc",
+    "trend_at_risk",
+    "trend_seedlings",
     "seedlings",
     "transition_matrix",
 ]
@@ -938,29 +945,6 @@ def segment_crosstab(
     return pd.crosstab(m[segment], m[column], normalize="index" if normalize else False)
 
 
-def describe_abc(summary: pd.DataFrame, lang: str = "zh") -> str:
-    """One sentence on the head of an :func:`abc_summary` table, in ``lang``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> s = pd.DataFrame({"abc_class": ["A"], "n_items": [3], "item_share": [0.2],
-    ...                   "measure_share": [0.8]})
-    >>> describe_abc(s, "en")
-    '3 A customers (20.0% of customers) bring 80.0% of the total.'
-    """
-    check_lang(lang)
-    a = summary[summary["abc_class"].astype(str) == "A"]
-    n = int(a["n_items"].sum())
-    return label(
-        "customers.sentence_abc",
-        lang,
-        n=n,
-        items=f"{a['item_share'].sum():.1%}",
-        measure=f"{a['measure_share'].sum():.1%}",
-    )
-
-
 def grade_profile(scored: pd.DataFrame, scorecard: Scorecard, lang: str = "zh") -> pd.DataFrame:
     """Mean dimension score per grade (tidy), to show what separates the grades.
 
@@ -996,44 +980,6 @@ def grade_profile(scored: pd.DataFrame, scorecard: Scorecard, lang: str = "zh") 
                 }
             )
     return pd.DataFrame(rows)
-
-
-def describe_grades(scored: pd.DataFrame, lang: str = "zh") -> str:
-    """One sentence with the number of customers per grade (A/B/C), in ``lang``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> describe_grades(pd.DataFrame({"grade": ["A", "B", "B", "C"]}), "en")
-    '1 customers are graded A (target), 2 B (potential core) and 1 C (to be developed).'
-    """
-    counts = scored["grade"].astype(str).value_counts()
-    return label(
-        "customers.sentence_grades",
-        lang,
-        a=int(counts.get("A", 0)),
-        b=int(counts.get("B", 0)),
-        c=int(counts.get("C", 0)),
-    )
-
-
-def describe_movements(movements: pd.DataFrame, lang: str = "zh") -> str:
-    """One sentence: how many customers moved up, down or kept their class.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> describe_movements(pd.DataFrame({"movement": ["up", "same", "down", "same"]}), "en")
-    '1 customers moved up, 1 down, 2 kept their grade.'
-    """
-    counts = movements["movement"].value_counts()
-    return label(
-        "customers.sentence_movements",
-        lang,
-        up=int(counts.get("up", 0)),
-        down=int(counts.get("down", 0)),
-        same=int(counts.get("same", 0)),
-    )
 
 
 def channel_agreement(segments, channel) -> dict:
@@ -1128,30 +1074,6 @@ def movement_periods(classes: pd.DataFrame, *, period: str = "period") -> tuple[
     last = ps[-1]
     year_before = str(int(last[:4]) - 1) + last[4:] if last[:4].isdigit() else None
     return (year_before if year_before in ps else ps[0]), last
-
-
-def report_table(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """A copy of ``table`` with its column headers in ``lang`` (for display and Excel).
-
-    Known columns are looked up in ``labels/customers.yml`` then ``labels/common.yml``; other
-    columns (e.g. scorecard dimensions) keep their names.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> list(report_table(pd.DataFrame({"revenue": [1], "abc_class": ["A"]}), "en").columns)
-    ['Revenue', 'ABC class']
-    """
-    check_lang(lang)
-    names = {}
-    for c in table.columns:
-        for ns in ("customers", "common"):
-            try:
-                names[c] = label(f"{ns}.{c}", lang)
-                break
-            except KeyError:
-                continue
-    return table.rename(columns=names)
 
 
 # ------------------------------------------------------------------------------------------------
