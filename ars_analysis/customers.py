@@ -1248,12 +1248,14 @@ def sales_trend(
 ) -> pd.DataFrame:
     """Each distributor's sales trend over the months, with its confidence interval.
 
-    A least-squares line through the monthly sales (months without sales count as 0). The
+    A robust straight line through the monthly sales (months without sales count as 0): the
+    Theil-Sen slope (the median of the slopes between every pair of months) with its
+    confidence interval, and the Mann-Kendall test of "no trend". Both rest on the same
+    Kendall statistic (the number of rising minus falling pairs of months and its variance), so
+    the interval excludes 0 exactly when the test rejects "no trend" at ``1 - level``. A
+    quarter's jump after a flat period moves few of the pairs: it does not make a trend. The
     trend is the slope over a year relative to the mean month: ``12 * slope / mean`` (+0.30 =
-    sales rising by 30 % of an average year's sales per year). Its confidence interval and
-    p-value come from the same t-test of the slope (``n - 2`` degrees of freedom), so they
-    cannot contradict each other. One quarter's jump does not make a trend: a distributor
-    whose sales jump once has a wide interval.
+    sales rising by 30 % of an average year's sales per year).
 
     Parameters
     ----------
@@ -1298,27 +1300,26 @@ def sales_trend(
     y = wide.to_numpy(dtype=float)
     m = y.shape[1]
     out = pd.DataFrame({"customer_id": wide.index.to_numpy(), "n_months": m})
-    if m < max(min_months, 3):
-        for c in ("mean_monthly", "trend", "trend_low", "trend_high", "p_value"):
-            out[c] = np.nan
-        out["mean_monthly"] = y.mean(axis=1) if m else np.nan
-        return out
-    x = np.arange(m, dtype=float)
-    xc = x - x.mean()
-    sxx = float((xc**2).sum())
-    mean = y.mean(axis=1)
-    slope = (y - mean[:, None]) @ xc / sxx
-    resid = y - mean[:, None] - slope[:, None] * xc[None, :]
-    se = np.sqrt((resid**2).sum(axis=1) / (m - 2) / sxx)
-    tcrit = float(stats.t.ppf(0.5 + level / 2, m - 2))
+    out["mean_monthly"] = y.mean(axis=1) if m else np.nan
+    res = np.full((len(y), 4), np.nan)
+    if m >= max(min_months, 3):
+        x = np.arange(m, dtype=float)
+        iu, ju = np.triu_indices(m, 1)
+        for r, row in enumerate(y):
+            slope, _, low, high = stats.theilslopes(row, x, alpha=level)
+            # Mann-Kendall: the same Kendall statistic and variance as the interval above
+            s = np.sign(row[ju] - row[iu]).sum()
+            _, ties = np.unique(row, return_counts=True)
+            var = (m * (m - 1) * (2 * m + 5) - (ties * (ties - 1) * (2 * ties + 5)).sum()) / 18
+            p = 2 * stats.norm.sf(abs(s) / np.sqrt(var)) if var > 0 else 1.0
+            res[r] = slope, low, high, p
+    mean = out["mean_monthly"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        tstat = np.where(se > 0, slope / se, np.where(slope == 0, 0.0, np.inf * np.sign(slope)))
         scale = np.where(mean > 0, 12.0 / mean, np.nan)
-    out["mean_monthly"] = mean
-    out["trend"] = slope * scale
-    out["trend_low"] = (slope - tcrit * se) * scale
-    out["trend_high"] = (slope + tcrit * se) * scale
-    out["p_value"] = np.where(mean > 0, 2 * stats.t.sf(np.abs(tstat), m - 2), np.nan)
+    out["trend"] = res[:, 0] * scale
+    out["trend_low"] = res[:, 1] * scale
+    out["trend_high"] = res[:, 2] * scale
+    out["p_value"] = np.where(mean > 0, res[:, 3], np.nan)
     return out
 
 
@@ -1781,5 +1782,6 @@ def analyse_core_customers(
         segment_profiles=seg_profiles,
         segment_reason=None if seg_profiles is not None else reason,
         options={"scope": cc.abc_scope, "min_group": cc.abc_min_group, "cuts": cc.abc_cuts,
-                 "freq": cc.movement_freq, "second_measure": second_measure},
+                 "freq": cc.movement_freq,
+            "trend_level": cc.trend_level, "second_measure": second_measure},
     )  # fmt: skip

@@ -230,12 +230,29 @@ def _gap_text(gaps, scorecard, lang: str, n: int = 3) -> str:
     )
 
 
-def _trend_text(row) -> str:
-    return fmt.interval(row["trend"], row["trend_low"], row["trend_high"], kind="pct")
+def trend_text(row, lang: str = "zh", level: float = 0.95) -> str:
+    """A sales trend with its confidence interval, e.g. ``+30.5%（95%置信区间 +5.3% 至 +55.6%）``."""
+
+    def pct(v):
+        return ("+" if v > 0 else "") + fmt.percent(v)
+
+    if fmt.is_missing(row["trend"]):
+        return fmt.MISSING
+    return label(
+        "customers.trend_interval",
+        lang,
+        level=fmt.percent(level, 0),
+        est=pct(row["trend"]),
+        lo=pct(row["trend_low"]),
+        hi=pct(row["trend_high"]),
+    )
 
 
-def grade_tables(result, lang: str = "zh", places=None) -> tuple[ReportTable, ReportTable]:
-    """(grades count table, full grade list with dimension scores and explanation)."""
+def grade_tables(
+    result, lang: str = "zh", places=None, *, dimensions: bool = False
+) -> tuple[ReportTable, ReportTable]:
+    """(grades count table, grade list with the explanation; with ``dimensions`` also every
+    dimension score, for the workbook)."""
     card = result.scorecard
     counts = result.grade_counts()
     t1 = ReportTable(
@@ -247,19 +264,20 @@ def grade_tables(result, lang: str = "zh", places=None) -> tuple[ReportTable, Re
     )
     s = result.scored.sort_values("score", ascending=False, kind="stable")
     dims = [k for k in getattr(card, "used_", card.dimensions) if k in s.columns]
+    shown = dims if dimensions else []
     cols = ["customer_id", "customer_name", "region", "territory", result.measure]
     cols = [c for c in cols if c in s.columns]
-    full = s[[*cols, *dims, "score", "grade"]].copy()
+    full = s[[*cols, *shown, "score", "grade"]].copy()
     full["explanation"] = explain_grades(s, card, lang).to_numpy()
     t2 = ReportTable(
         full,
         lang=lang,
         namespaces=NS,
-        kinds={d: "num" for d in dims} | {"score": "num", "grade": "text", "explanation": "text"},
-        decimals={d: 0 for d in dims} | {"score": 0},
-        headers_={d: card.dimension_label(d, lang) for d in dims},
+        kinds={d: "num" for d in shown} | {"score": "num", "grade": "text", "explanation": "text"},
+        decimals={d: 0 for d in shown} | {"score": 0},
+        headers_={d: card.dimension_label(d, lang) for d in shown},
         title=label("customers.grade_table_title", lang),
-        missing_note=label("customers.missing_dimension", lang),
+        missing_note=label("customers.missing_dimension", lang) if shown else None,
         places=places,
     )
     return t1, t2
@@ -364,7 +382,9 @@ def _evidence_frame(frame: pd.DataFrame, result, lang: str, gaps: bool) -> pd.Da
             "region": frame.get("region"),
             "revenue": frame["revenue"],
             "score": frame["score"],
-            "trend_ci": frame.apply(_trend_text, axis=1) if len(frame) else pd.Series(dtype=str),
+            "trend_ci": [
+                trend_text(r, lang, result.options["trend_level"]) for _, r in frame.iterrows()
+            ],
             "p_value": frame["p_value"],
         }
     )
@@ -432,7 +452,7 @@ def segments_table(result, lang: str = "zh") -> ReportTable:
 
 def workbook_tables(result, lang: str = "zh", places=None) -> list[ReportTable]:
     """Every table of the workbook: full lists, names beside IDs, localised sheet names."""
-    g1, g2 = grade_tables(result, lang, places)
+    g1, g2 = grade_tables(result, lang, places, dimensions=True)
     abc = abc_tables(result, lang, places)
     tables = [g2, g1, counts_table(result, lang), abc["full"], abc["summary"], abc["groups"],
               abc["computed"], seedlings_table(result, lang, places),
@@ -488,7 +508,7 @@ def core_customers_summary(
     if len(seeds):
         top = seeds.iloc[0]
         text = label("customers.f_seedlings", lang, n=len(seeds), name=_name(top),
-                     trend=_trend_text(top))  # fmt: skip
+                     trend=trend_text(top, lang, result.options['trend_level']))  # fmt: skip
     else:
         text = label("customers.f_no_seedlings", lang)
     findings.append(Finding(text, section="sec-seedlings"))
@@ -496,7 +516,7 @@ def core_customers_summary(
         worst = risk.sort_values("trend").iloc[0]
         text = label("customers.f_at_risk", lang, n=len(risk),
                      revenue=fmt.compact(risk["revenue"].sum(), lang), name=_name(worst),
-                     trend=_trend_text(worst))  # fmt: skip
+                     trend=trend_text(worst, lang, result.options['trend_level']))  # fmt: skip
     else:
         text = label("customers.f_no_at_risk", lang)
     findings.append(Finding(text, section="sec-seedlings"))
@@ -519,7 +539,7 @@ def core_customers_summary(
                 label("customers.act_cultivate_reason", lang,
                       points=fmt.number(r["points_to_grade"]),
                       dims=_gap_text(r["gaps"], result.scorecard, lang),
-                      trend=_trend_text(r)),
+                      trend=trend_text(r, lang, result.options['trend_level'])),
                 fmt.money(r["revenue"]),
             )
             for _, r in seeds.head(max_actions).iterrows()
@@ -532,7 +552,11 @@ def core_customers_summary(
         [
             Action(
                 _name(r),
-                label("customers.act_visit_reason", lang, trend=_trend_text(r)),
+                label(
+                    "customers.act_visit_reason",
+                    lang,
+                    trend=trend_text(r, lang, result.options["trend_level"]),
+                ),
                 fmt.money(r["revenue"]),
             )
             for _, r in risk.head(max_actions).iterrows()
@@ -604,3 +628,43 @@ def text(value: str) -> Html:
 
 
 __all__ += ["parameters", "methods", "text", "say", "abc_movements_table", "segment_names"]
+
+
+def head_numbers(summary: pd.DataFrame) -> tuple[int, float, float]:
+    """(number of A, their share of the items, their share of the measure) of a summary."""
+    return _head(summary)
+
+
+def subsection(title: str) -> Html:
+    import html
+
+    return Html(f"<h3>{html.escape(title)}</h3>")
+
+
+def matrix_sentence(result, lang: str = "zh") -> str:
+    m = result.matrix
+    diag = int(sum(m.loc[c, c] for c in m.index if c in m.columns))
+    aa = int(m.loc["A", "A"]) if "A" in m.index and "A" in m.columns else 0
+    return label("customers.say_matrix", lang, diag=diag, aa=aa)
+
+
+def seedlings_sentence(result, lang: str = "zh") -> str:
+    floor = fmt.money(result.size_floor)
+    if len(result.seedlings):
+        return label("customers.say_seedlings", lang, n=len(result.seedlings), floor=floor)
+    return label("customers.say_no_seedlings", lang, floor=floor)
+
+
+def at_risk_sentence(result, lang: str = "zh") -> str:
+    if len(result.at_risk):
+        return label(
+            "customers.say_at_risk",
+            lang,
+            n=len(result.at_risk),
+            revenue=fmt.money(result.at_risk["revenue"].sum()),
+        )
+    return label("customers.say_no_at_risk", lang)
+
+
+__all__ += ["head_numbers", "subsection", "matrix_sentence", "seedlings_sentence",
+            "at_risk_sentence"]  # fmt: skip
