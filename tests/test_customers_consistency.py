@@ -366,3 +366,41 @@ def test_segmentation_refused_when_every_split_leaves_a_tiny_segment():
     assert seg is None and reason == "small_segments"
     seg, reason = _segment(f.head(20), cfg, 0)
     assert seg is None and reason == "too_few"
+
+
+def test_every_customers_label_has_exactly_zh_and_en():
+    """An unquoted comma in a YAML flow mapping silently cuts a label (it happened)."""
+    import yaml
+
+    path = Path(__file__).resolve().parents[1] / "ars_analysis" / "labels" / "customers.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+
+    def walk(key, value):
+        if isinstance(value, dict) and ({"zh", "en"} & set(value)):
+            assert set(value) == {"zh", "en"}, f"{key}: {sorted(value)}"
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{key}.{k}", v)
+
+    for k, v in data.items():
+        walk(k, v)
+
+
+@pytest.mark.slow
+def test_workbook_has_names_beside_ids_and_localised_sheets(runs, tmp_path):
+    import openpyxl
+
+    from ars_analysis.presentation import write_workbook
+
+    res = runs["regional"]["华南"]
+    path = write_workbook(tmp_path / "x.xlsx", P.workbook_tables(res, "zh"))
+    wb = openpyxl.load_workbook(path)
+    assert not [n for n in wb.sheetnames if n.isascii() and n != "ABC"], wb.sheetnames
+    for ws in wb.worksheets:
+        heads = [c.value for c in ws[1]]
+        if "客户编码" in heads:
+            assert heads[heads.index("客户编码") + 1] == "客户名称", ws.title
+        for row in ws.iter_rows(min_row=2, values_only=True):
+            for v in row:
+                assert v not in ("same", "up", "down", "territory", "region", "national"), ws.title
+                assert not (isinstance(v, str) and v.endswith("...")), ws.title

@@ -53,7 +53,7 @@ def plot_pareto(summary: pd.DataFrame, *, measure: str = "revenue", lang: str = 
         x + w / 2,
         summary["measure_share"],
         w,
-        label=label("customers.measure_share", lang),
+        label=label("customers.measure_share_of", lang, measure=_measure_name(measure, lang)),
         color="#0173b2",
     )
     for bars in (b1, b2):
@@ -168,7 +168,8 @@ def plot_segment_profiles(
     mat = p.pivot(index="segment", columns="feature_label", values="percentile")
     mat = mat[p.drop_duplicates("feature")["feature_label"].tolist()]
     if segment_names is not None:
-        mat.index = [f"{i}: {segment_names.get(i, '')}" for i in mat.index]
+        # numbered from 1, as in the report's segment table
+        mat.index = [f"{i + 1}: {segment_names.get(i, '')}" for i in mat.index]
     ax = _ax(ax, (1.0 * mat.shape[1] + 3, 0.6 * mat.shape[0] + 2))
     _heatmap(mat, ax, ".0%", cmap="RdBu_r", vmin=0, vmax=1)
     ax.tick_params(axis="x", labelrotation=30)

@@ -123,7 +123,9 @@ def report_table(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     return table.rename(columns=names)
 
 
-def explain_grades(scored: pd.DataFrame, scorecard, lang: str = "zh", *, n: int = 2) -> pd.Series:
+def explain_grades(
+    scored: pd.DataFrame, scorecard, lang: str = "zh", *, n: int = 2, head: bool = True
+) -> pd.Series:
     """One sentence per distributor explaining its grade from its dimension scores.
 
     Strengths are the (up to ``n``) highest dimension scores >= 70, weaknesses the lowest
@@ -149,13 +151,14 @@ def explain_grades(scored: pd.DataFrame, scorecard, lang: str = "zh", *, n: int 
         if not parts:
             parts.append(label("customers.explain_balanced", lang))
         score = row["score"]
-        head = label(
+        start = label(
             "customers.explain_head",
             lang,
             grade=row["grade"],
             score=fmt.MISSING if fmt.is_missing(score) else fmt.number(score),
         )
-        out.append(head + label("customers.explain_join", lang).join(parts))
+        body = label("customers.explain_join", lang).join(parts)
+        out.append(start + body if head else body)
     return pd.Series(out, index=scored.index, name="explanation")
 
 
@@ -266,9 +269,11 @@ def grade_tables(
     dims = [k for k in getattr(card, "used_", card.dimensions) if k in s.columns]
     shown = dims if dimensions else []
     cols = ["customer_id", "customer_name", "region", "territory", result.measure]
+    if not dimensions:  # the page: the region is in the scope or the territory's row
+        cols.remove("region")
     cols = [c for c in cols if c in s.columns]
     full = s[[*cols, *shown, "score", "grade"]].copy()
-    full["explanation"] = explain_grades(s, card, lang).to_numpy()
+    full["explanation"] = explain_grades(s, card, lang, head=False).to_numpy()
     t2 = ReportTable(
         full,
         lang=lang,
@@ -299,7 +304,10 @@ def abc_tables(result, lang: str = "zh", places=None) -> dict[str, ReportTable]:
     summ_cols = ["abc_class", "n_items", "item_share", "measure_total", "measure_share"]
     kinds = {"abc_class": "text", "n_items": "int", "item_share": "pct",
              "measure_total": "money", "measure_share": "pct"}  # fmt: skip
-    heads = {"measure_total": header_money("revenue", lang)}
+    heads = {
+        "measure_total": header_money(result.measure, lang),
+        "measure_share": label("customers.measure_share_of", lang, measure=_measure(result, lang)),
+    }
     summary = ReportTable(
         result.abc_summary[summ_cols], lang=lang, namespaces=NS, kinds=kinds, headers_=heads,
         title=label("customers.abc_summary_title", lang),
@@ -327,6 +335,15 @@ def abc_tables(result, lang: str = "zh", places=None) -> dict[str, ReportTable]:
     return {"summary": summary, "computed": computed, "groups": groups, "full": full_t}
 
 
+def _measure(result, lang: str) -> str:
+    from ars_analysis.labels import has_label
+
+    for ns in ("common", "customers"):
+        if has_label(f"{ns}.{result.measure}"):
+            return label(f"{ns}.{result.measure}", lang)
+    return result.measure
+
+
 def header_money(column: str, lang: str) -> str:
     from ars_analysis.presentation.tables import header
 
@@ -337,7 +354,10 @@ def movements_table(result, lang: str = "zh", *, changed_only: bool = True) -> R
     mv = result.movements
     if changed_only:
         mv = mv[mv["movement"] != "same"]
-    mv = mv.sort_values(["movement", "revenue_end"], ascending=[True, False], kind="stable")
+    order = {"up": 0, "down": 1, "new": 2, "lost": 3, "same": 4}
+    mv = mv.assign(_o=mv["movement"].map(order)).sort_values(
+        ["_o", "revenue_end"], ascending=[True, False], kind="stable"
+    )
     mv = mv[["customer_id", "from", "to", "movement", "revenue_start", "revenue_end"]]
     mv = mv.merge(_names(result), on="customer_id", how="left")
     mv = mv[["customer_id", "customer_name", "from", "to", "movement", "revenue_start",
@@ -374,7 +394,9 @@ def abc_movements_table(result, lang: str = "zh") -> ReportTable:
     )
 
 
-def _evidence_frame(frame: pd.DataFrame, result, lang: str, gaps: bool) -> pd.DataFrame:
+def _evidence_frame(
+    frame: pd.DataFrame, result, lang: str, gaps: bool, full: bool = False
+) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "customer_id": frame["customer_id"],
@@ -391,12 +413,14 @@ def _evidence_frame(frame: pd.DataFrame, result, lang: str, gaps: bool) -> pd.Da
     if gaps:
         out["points_to_grade"] = frame["points_to_grade"]
         out["gaps_text"] = [_gap_text(g, result.scorecard, lang) for g in frame["gaps"]]
+    if not full:  # the page: the workbook keeps the region and the test's p-value
+        out = out.drop(columns=["region", "p_value"])
     return out
 
 
-def seedlings_table(result, lang: str = "zh", places=None) -> ReportTable:
+def seedlings_table(result, lang: str = "zh", places=None, *, full: bool = False) -> ReportTable:
     return ReportTable(
-        _evidence_frame(result.seedlings, result, lang, True),
+        _evidence_frame(result.seedlings, result, lang, True, full),
         lang=lang,
         namespaces=NS,
         kinds={"trend_ci": "text", "gaps_text": "text", "score": "num", "points_to_grade": "num",
@@ -407,9 +431,9 @@ def seedlings_table(result, lang: str = "zh", places=None) -> ReportTable:
     )  # fmt: skip
 
 
-def at_risk_table(result, lang: str = "zh", places=None) -> ReportTable:
+def at_risk_table(result, lang: str = "zh", places=None, *, full: bool = False) -> ReportTable:
     return ReportTable(
-        _evidence_frame(result.at_risk, result, lang, False),
+        _evidence_frame(result.at_risk, result, lang, False, full),
         lang=lang,
         namespaces=NS,
         kinds={"trend_ci": "text", "score": "num", "p_value": "num"},
@@ -455,8 +479,8 @@ def workbook_tables(result, lang: str = "zh", places=None) -> list[ReportTable]:
     g1, g2 = grade_tables(result, lang, places, dimensions=True)
     abc = abc_tables(result, lang, places)
     tables = [g2, g1, counts_table(result, lang), abc["full"], abc["summary"], abc["groups"],
-              abc["computed"], seedlings_table(result, lang, places),
-              at_risk_table(result, lang, places)]  # fmt: skip
+              abc["computed"], seedlings_table(result, lang, places, full=True),
+              at_risk_table(result, lang, places, full=True)]  # fmt: skip
     if result.movements is not None:
         tables.append(movements_table(result, lang, changed_only=False))
         tables.append(abc_movements_table(result, lang))
