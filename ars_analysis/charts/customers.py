@@ -53,7 +53,13 @@ def plot_pareto(summary: pd.DataFrame, *, measure: str = "revenue", lang: str = 
         x + w / 2,
         summary["measure_share"],
         w,
-        label=label("customers.measure_share_of", lang, measure=_measure_name(measure, lang)),
+        label=label(
+            "customers.measure_share_of",
+            lang,
+            measure=_measure_name(measure, lang).lower()
+            if lang == "en"
+            else _measure_name(measure, lang),
+        ),
         color="#0173b2",
     )
     for bars in (b1, b2):
@@ -63,8 +69,11 @@ def plot_pareto(summary: pd.DataFrame, *, measure: str = "revenue", lang: str = 
     ax.set_ylabel(label("customers.share", lang))
     ax.set_ylim(0, 1.08)
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_title(label("customers.pareto_title", lang, measure=_measure_name(measure, lang)))
-    ax.legend(loc="upper right")
+    name = _measure_name(measure, lang)
+    ax.set_title(
+        label("customers.pareto_title", lang, measure=name.lower() if lang == "en" else name)
+    )
+    ax.legend(loc="best")
     return ax
 
 

@@ -306,7 +306,11 @@ def abc_tables(result, lang: str = "zh", places=None) -> dict[str, ReportTable]:
              "measure_total": "money", "measure_share": "pct"}  # fmt: skip
     heads = {
         "measure_total": header_money(result.measure, lang),
-        "measure_share": label("customers.measure_share_of", lang, measure=_measure(result, lang)),
+        "measure_share": label(
+            "customers.measure_share_of",
+            lang,
+            measure=_measure(result, lang).lower() if lang == "en" else _measure(result, lang),
+        ),
     }
     summary = ReportTable(
         result.abc_summary[summ_cols], lang=lang, namespaces=NS, kinds=kinds, headers_=heads,
