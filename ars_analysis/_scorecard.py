@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ars_analysis.labels import check_lang, label
+from ars_analysis.labels import check_lang
 
 #: The scorecard shipped with the package.
 DEFAULT_SCORECARD = "scorecard_default.yml"
@@ -381,59 +381,3 @@ class Scorecard:
     def dimension_labels(self, lang: str = "zh") -> dict[str, str]:
         """``{dimension key: name in lang}``, e.g. to rename the score columns for a report."""
         return {k: self.dimension_label(k, lang) for k in self.dimensions}
-
-    def explain(self, scored: pd.DataFrame, lang: str = "zh", *, n: int = 2) -> pd.Series:
-        """One sentence per customer explaining its grade from its dimension scores.
-
-        Strengths are the (up to ``n``) highest dimension scores >= 70, weaknesses the lowest
-        <= 40, e.g. "graded B (58): strong growth, terminal reach; weak margin rate".
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> card = Scorecard({"dimensions": {
-        ...     "growth": {"column": "g", "method": "minmax", "weight": 1, "label":
-        ...                {"zh": "增长", "en": "growth"}}},
-        ...     "grades": {"A": {"min": 50, "max": 100}, "C": {"min": 0, "max": 50}}})
-        >>> s = card.score(pd.DataFrame({"customer_id": ["x", "y"], "g": [1.0, 0.0]}))
-        >>> card.explain(s, "en").tolist()
-        ['graded A (100): strong growth', 'graded C (0): weak growth']
-        >>> card.explain(s, "zh").tolist()[0]
-        '评为A级（100分）：优势为增长'
-        """
-        check_lang(lang)
-        dims = [k for k in getattr(self, "used_", self.dimensions) if k in scored.columns]
-        sentences = []
-        for _, row in scored.iterrows():
-            vals = {k: row[k] for k in dims if pd.notna(row[k])}
-            strong = sorted((k for k, v in vals.items() if v >= STRONG), key=lambda k: -vals[k])[:n]
-            weak = sorted((k for k, v in vals.items() if v <= WEAK), key=lambda k: vals[k])[:n]
-            sep = label("customers.list_sep", lang)
-            parts = []
-            if strong:
-                parts.append(
-                    label(
-                        "customers.explain_strong",
-                        lang,
-                        dims=sep.join(self.dimension_label(k, lang) for k in strong),
-                    )
-                )
-            if weak:
-                parts.append(
-                    label(
-                        "customers.explain_weak",
-                        lang,
-                        dims=sep.join(self.dimension_label(k, lang) for k in weak),
-                    )
-                )
-            if not parts:
-                parts.append(label("customers.explain_balanced", lang))
-            score = row["score"]
-            head = label(
-                "customers.explain_head",
-                lang,
-                grade=row["grade"],
-                score="—" if pd.isna(score) else f"{score:.0f}",
-            )
-            sentences.append(head + label("customers.explain_join", lang).join(parts))
-        return pd.Series(sentences, index=scored.index, name="explanation")

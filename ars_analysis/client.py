@@ -46,6 +46,10 @@ class CoreCustomer(_Model):
     abc_min_group: int = Field(10, ge=1)
     abc_cuts: tuple[float, float] = (0.8, 0.95)
     movement_freq: Literal["Q", "Y"] = "Q"
+    # seedlings / at-risk core customers: confidence level of the sales-trend interval, and the
+    # size floor of a seedling as a quantile of all distributors' sales in the period
+    trend_level: float = Field(0.95, gt=0, lt=1)
+    seedling_min_revenue_quantile: float = Field(0.5, ge=0, le=1)
 
 
 class Definitions(_Model):

@@ -21,6 +21,7 @@ Grade movements (选苗助长)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,7 @@ import pandas as pd
 from ars_analysis import _abc
 from ars_analysis._scorecard import DEFAULT_SCORECARD, Scorecard, ScorecardError
 from ars_analysis._segments import CustomerSegmenter, segment_labels
-from ars_analysis.labels import check_lang, label
+from ars_analysis.labels import check_lang
 
 __all__ = [
     "DEFAULT_CUTS",
@@ -45,16 +46,23 @@ __all__ = [
     "core_customer_inputs",
     "customer_features",
     "channel_agreement",
-    "describe_abc",
-    "describe_grades",
-    "describe_movements",
     "grade_profile",
     "movement_periods",
-    "report_table",
     "grade_movements",
     "period_classes",
     "segment_crosstab",
     "segment_labels",
+    "abc_groups",
+    "abc_scope_used",
+    "analyse_core_customers",
+    "CoreCustomerResult",
+    "core_counts",
+    "dimension_gaps",
+    "period_grades",
+    "sales_trend",
+    "scoped_abc",
+    "trend_at_risk",
+    "trend_seedlings",
     "seedlings",
     "transition_matrix",
 ]
@@ -486,7 +494,7 @@ def customer_features(
     customer_terminals: pd.DataFrame | None = None,
     customers: pd.DataFrame | None = None,
     receivables: pd.DataFrame | None = None,
-    key_terminal_cut: float = 0.8,
+    top_terminal_ids=None,
 ) -> pd.DataFrame:
     """Per-customer measures for grading and segmentation, from aggregated tables.
 
@@ -499,9 +507,12 @@ def customer_features(
         and ordering regularity. Growth compares the later half of the periods with the earlier
         half (equal numbers of periods; with an odd count the oldest is dropped).
     customer_terminals : DataFrame, optional
-        ``sales_by(ds, ["customer_id", "terminal_id"])``: terminal reach. Key terminals are the
-        A terminals of a fixed-cut ABC on terminal revenue (top ``key_terminal_cut`` of the
-        total, the 2:8 rule).
+        ``sales_by(ds, ["customer_id", "terminal_id"])``: terminal reach (``active_terminals``).
+    top_terminal_ids : iterable, optional
+        The client's top terminals (重点终端), i.e. the IDs with ``is_top`` in
+        :func:`ars_analysis.compose.top_terminals` computed on the whole dataset: gives
+        ``key_terminals``, the number of top terminals the distributor supplied. Without it
+        (or without ``customer_terminals``) the column is not computed.
     customers : DataFrame, optional
         Contract ``customers`` table: adds ``customer_name``, ``region``, ``territory``.
     receivables : DataFrame, optional
@@ -514,8 +525,8 @@ def customer_features(
         ``gross_margin``, ``margin_rate``, ``quantity``, ``order_days``, ``n_products``,
         ``recency_days`` (days from the last order to the last date in the data), ``tenure_days``;
         with ``periods``: ``revenue_prev``, ``revenue_recent``, ``growth``,
-        ``active_period_share``; with ``customer_terminals``: ``active_terminals``,
-        ``key_terminals``; with ``receivables``: ``amount_due``, ``overdue_share``,
+        ``active_period_share``; with ``customer_terminals``: ``active_terminals`` (and
+        ``key_terminals`` with ``top_terminal_ids``); with ``receivables``: ``amount_due``, ``overdue_share``,
         ``days_overdue``, ``receivable_days`` (amount due / revenue per day of the data).
 
     Examples
@@ -609,22 +620,14 @@ def customer_features(
         )
         ct = customer_terminals[customer_terminals["terminal_id"].notna()]
         ct = ct[ct["revenue"] > 0]
-        term = ct.groupby("terminal_id", as_index=False)["revenue"].sum()
-        key = set()
-        if len(term):
-            cls = abc_classify(term, "revenue", item="terminal_id", cuts=(key_terminal_cut,))
-            key = set(cls.loc[cls["abc_class"] == "A", "terminal_id"])
-        reach = (
-            ct.assign(_key=ct["terminal_id"].isin(key))
-            .groupby("customer_id")
-            .agg(
-                active_terminals=("terminal_id", "nunique"),
-                key_terminals=("_key", "sum"),
-            )
-            .reset_index()
-        )
+        agg = {"active_terminals": ("terminal_id", "nunique")}
+        if top_terminal_ids is not None:
+            top = set(pd.Series(list(top_terminal_ids), dtype=object).astype(str))
+            ct = ct.assign(_key=ct["terminal_id"].astype(str).isin(top))
+            agg["key_terminals"] = ("_key", "sum")
+        reach = ct.groupby("customer_id").agg(**agg).reset_index()
         out = out.merge(reach, on="customer_id", how="left")
-        for c in ("active_terminals", "key_terminals"):
+        for c in agg:
             out[c] = out[c].fillna(0).astype("int64")
     if receivables is not None and len(receivables):
         _check_columns(receivables, ["customer_id", "amount_due", "days_overdue"], "receivables")
@@ -942,29 +945,6 @@ def segment_crosstab(
     return pd.crosstab(m[segment], m[column], normalize="index" if normalize else False)
 
 
-def describe_abc(summary: pd.DataFrame, lang: str = "zh") -> str:
-    """One sentence on the head of an :func:`abc_summary` table, in ``lang``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> s = pd.DataFrame({"abc_class": ["A"], "n_items": [3], "item_share": [0.2],
-    ...                   "measure_share": [0.8]})
-    >>> describe_abc(s, "en")
-    '3 A customers (20.0% of customers) bring 80.0% of the total.'
-    """
-    check_lang(lang)
-    a = summary[summary["abc_class"].astype(str) == "A"]
-    n = int(a["n_items"].sum())
-    return label(
-        "customers.sentence_abc",
-        lang,
-        n=n,
-        items=f"{a['item_share'].sum():.1%}",
-        measure=f"{a['measure_share'].sum():.1%}",
-    )
-
-
 def grade_profile(scored: pd.DataFrame, scorecard: Scorecard, lang: str = "zh") -> pd.DataFrame:
     """Mean dimension score per grade (tidy), to show what separates the grades.
 
@@ -1000,44 +980,6 @@ def grade_profile(scored: pd.DataFrame, scorecard: Scorecard, lang: str = "zh") 
                 }
             )
     return pd.DataFrame(rows)
-
-
-def describe_grades(scored: pd.DataFrame, lang: str = "zh") -> str:
-    """One sentence with the number of customers per grade (A/B/C), in ``lang``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> describe_grades(pd.DataFrame({"grade": ["A", "B", "B", "C"]}), "en")
-    '1 customers are graded A (target), 2 B (potential core) and 1 C (to be developed).'
-    """
-    counts = scored["grade"].astype(str).value_counts()
-    return label(
-        "customers.sentence_grades",
-        lang,
-        a=int(counts.get("A", 0)),
-        b=int(counts.get("B", 0)),
-        c=int(counts.get("C", 0)),
-    )
-
-
-def describe_movements(movements: pd.DataFrame, lang: str = "zh") -> str:
-    """One sentence: how many customers moved up, down or kept their class.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> describe_movements(pd.DataFrame({"movement": ["up", "same", "down", "same"]}), "en")
-    '1 customers moved up, 1 down, 2 kept their grade.'
-    """
-    counts = movements["movement"].value_counts()
-    return label(
-        "customers.sentence_movements",
-        lang,
-        up=int(counts.get("up", 0)),
-        down=int(counts.get("down", 0)),
-        same=int(counts.get("same", 0)),
-    )
 
 
 def channel_agreement(segments, channel) -> dict:
@@ -1134,25 +1076,712 @@ def movement_periods(classes: pd.DataFrame, *, period: str = "period") -> tuple[
     return (year_before if year_before in ps else ps[0]), last
 
 
-def report_table(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """A copy of ``table`` with its column headers in ``lang`` (for display and Excel).
+# ------------------------------------------------------------------------------------------------
+# ABC within the client's scope (with a fallback for small groups)
+# ------------------------------------------------------------------------------------------------
+#: Scopes an ABC can be ranked within, from the smallest to the largest.
+ABC_SCOPES = ("territory", "region", "national")
 
-    Known columns are looked up in ``labels/customers.yml`` then ``labels/common.yml``; other
-    columns (e.g. scorecard dimensions) keep their names.
+
+def abc_scope_used(
+    data: pd.DataFrame, *, scope: str = "territory", min_group: int = 10
+) -> pd.DataFrame:
+    """The scope each distributor is ranked within: its ``scope`` group when that group has at
+    least ``min_group`` distributors, else the next larger scope (territory -> region ->
+    national), else the whole country.
+
+    ABC within two or three distributors is degenerate (the largest of two is "A" by
+    construction), so a small group is ranked within a larger one.
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, ``abc_scope`` (``territory``/``region``/``national``), ``abc_group``
+        (the name of the group ranked in; ``""`` for national), ``group_size``.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> list(report_table(pd.DataFrame({"revenue": [1], "abc_class": ["A"]}), "en").columns)
-    ['Revenue', 'ABC class']
+    >>> d = pd.DataFrame({"customer_id": list("abcde"), "region": ["E"] * 4 + ["W"],
+    ...                   "territory": ["t1", "t1", "t2", "t2", "t3"]})
+    >>> abc_scope_used(d, min_group=3)["abc_scope"].tolist()
+    ['region', 'region', 'region', 'region', 'national']
     """
-    check_lang(lang)
-    names = {}
-    for c in table.columns:
-        for ns in ("customers", "common"):
-            try:
-                names[c] = label(f"{ns}.{c}", lang)
-                break
-            except KeyError:
-                continue
-    return table.rename(columns=names)
+    if scope not in ABC_SCOPES:
+        raise ValueError(f"scope must be one of {ABC_SCOPES}, got {scope!r}")
+    if min_group < 1:
+        raise ValueError(f"min_group must be >= 1, got {min_group}")
+    _check_columns(data, ["customer_id"])
+    n = len(data)
+    used = pd.Series(["national"] * n, index=data.index, dtype=object)
+    group = pd.Series([""] * n, index=data.index, dtype=object)
+    size = pd.Series([n] * n, index=data.index, dtype="int64")
+    decided = pd.Series(False, index=data.index)
+    for level in ABC_SCOPES[ABC_SCOPES.index(scope) :]:
+        if level == "national":
+            break
+        if level not in data.columns:
+            continue
+        key = data[level]
+        counts = key.map(key.value_counts())
+        ok = ~decided & key.notna() & (counts >= min_group)
+        used[ok] = level
+        group[ok] = key[ok].astype(str)
+        size[ok] = counts[ok].astype("int64")
+        decided |= ok
+    return pd.DataFrame(
+        {
+            "customer_id": data["customer_id"].to_numpy(),
+            "abc_scope": used.to_numpy(),
+            "abc_group": group.to_numpy(),
+            "group_size": size.to_numpy(),
+        }
+    )
+
+
+def scoped_abc(
+    data: pd.DataFrame,
+    measure: str = "revenue",
+    *,
+    scope: str = "territory",
+    min_group: int = 10,
+    cuts: Sequence[float] = DEFAULT_CUTS,
+) -> pd.DataFrame:
+    """ABC classes of distributors within the client's scope, small groups ranked within the
+    next larger scope (see :func:`abc_scope_used`).
+
+    Compute it on *all* distributors of the period and filter by region afterwards: a regional
+    report then shows the same classes as the national one, and the counts add up.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per distributor: ``customer_id``, ``measure`` and ``territory`` / ``region``.
+    scope, min_group
+        ``cfg.definitions.core_customer.abc_scope`` / ``abc_min_group``.
+    cuts
+        Cumulative-share cuts (``abc_cuts``).
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, ``region``/``territory`` (when present), ``measure``, ``rank``,
+        ``share``, ``cumulative_share`` (within the group ranked in), ``abc_class``,
+        ``abc_scope``, ``abc_group``, ``group_size``; in the input's order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"customer_id": list("abcd"), "region": ["E"] * 4,
+    ...                   "territory": ["t1", "t1", "t2", "t2"], "revenue": [60, 5, 30, 5]})
+    >>> out = scoped_abc(d, min_group=3)
+    >>> out[["customer_id", "abc_class", "abc_scope"]].values.tolist()
+    [['a', 'A', 'region'], ['b', 'B', 'region'], ['c', 'A', 'region'], ['d', 'B', 'region']]
+    """
+    _check_columns(data, ["customer_id", measure])
+    where = abc_scope_used(data, scope=scope, min_group=min_group)
+    attrs = [c for c in ("region", "territory") if c in data.columns]
+    base = data[["customer_id", *attrs, measure]].reset_index(drop=True)
+    base = base.assign(_pos=np.arange(len(base)))
+    parts = []
+    for level in ABC_SCOPES:
+        rows = (where["abc_scope"] == level).to_numpy()
+        if not rows.any():
+            continue
+        by = None if level == "national" else level
+        ranked = abc_classify(base, measure, by=by, cuts=cuts, sort=False)
+        ranked = ranked.assign(_pos=base["_pos"].to_numpy())
+        parts.append(ranked.loc[rows])
+    cls = pd.concat(parts).sort_values("_pos", kind="stable")
+    out = base[["customer_id", *attrs, measure]].copy()
+    for c in ABC_COLUMNS:
+        out[c] = cls[c].to_numpy()
+    out["abc_class"] = pd.Categorical(
+        out["abc_class"].astype(str), categories=list(_abc.CLASS_NAMES[: len(tuple(cuts)) + 1])
+    )
+    for c in ("abc_scope", "abc_group", "group_size"):
+        out[c] = where[c].to_numpy()
+    return out
+
+
+def abc_groups(abc: pd.DataFrame, measure: str = "revenue") -> pd.DataFrame:
+    """One row per territory (or region) of a :func:`scoped_abc` table: how many distributors
+    it has, the scope they were ranked within, how many are A and their share of its sales.
+
+    Returns
+    -------
+    DataFrame
+        ``region``, ``territory`` (those present), ``n_customers``, ``abc_scope``, ``n_a``,
+        ``a_share`` (share of the group's ``measure`` held by its A distributors).
+    """
+    keys = [c for c in ("region", "territory") if c in abc.columns]
+    if not keys:
+        keys = ["abc_scope"]
+    is_a = abc["abc_class"].astype(str) == "A"
+    pos = abc[measure].clip(lower=0)
+    frame = abc.assign(_a=is_a.astype(int), _v=pos, _va=pos.where(is_a, 0.0))
+    out = (
+        frame.groupby(keys, sort=True, dropna=False)
+        .agg(
+            n_customers=("customer_id", "size"),
+            abc_scope=("abc_scope", "first"),
+            n_a=("_a", "sum"),
+            _v=("_v", "sum"),
+            _va=("_va", "sum"),
+        )
+        .reset_index()
+    )
+    out["a_share"] = np.where(out["_v"] > 0, out["_va"] / out["_v"].where(out["_v"] > 0), np.nan)
+    return out.drop(columns=["_v", "_va"])
+
+
+# ------------------------------------------------------------------------------------------------
+# trend evidence (seedlings and at-risk core customers)
+# ------------------------------------------------------------------------------------------------
+def sales_trend(
+    monthly: pd.DataFrame,
+    *,
+    months: Sequence | None = None,
+    measure: str = "revenue",
+    level: float = 0.95,
+    min_months: int = 6,
+) -> pd.DataFrame:
+    """Each distributor's sales trend over the months, with its confidence interval.
+
+    A robust straight line through the monthly sales (months without sales count as 0): the
+    Theil-Sen slope (the median of the slopes between every pair of months) with its
+    confidence interval, and the Mann-Kendall test of "no trend". Both rest on the same
+    Kendall statistic (the number of rising minus falling pairs of months and its variance), so
+    the interval excludes 0 exactly when the test rejects "no trend" at ``1 - level``. A
+    quarter's jump after a flat period moves few of the pairs: it does not make a trend. The
+    trend is the slope over a year relative to the mean month: ``12 * slope / mean`` (+0.30 =
+    sales rising by 30 % of an average year's sales per year).
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        ``customer_id``, ``period`` (``YYYY-MM``), ``measure``
+        (``customer_sales(ds, freq="M")``).
+    months : sequence, optional
+        Every month of the analysis period (default: the months present).
+    level : float
+        Confidence level of the interval.
+    min_months : int
+        Fewer months than this: no trend (NaN).
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, ``n_months``, ``mean_monthly``, ``trend``, ``trend_low``,
+        ``trend_high``, ``p_value``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = pd.DataFrame({"customer_id": ["a"] * 6, "period": [f"2025-0{i}" for i in range(1, 7)],
+    ...                   "revenue": [10.0, 11, 12, 13, 14, 15]})
+    >>> round(float(sales_trend(m)["trend"].iloc[0]), 3)  # 12 * 1 / 12.5
+    0.96
+    """
+    from scipy import stats
+
+    _check_columns(monthly, ["customer_id", "period", measure], "monthly sales")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, got {level}")
+    cols = sorted(monthly["period"].astype(str).unique()) if months is None else list(months)
+    cols = [str(c) for c in cols]
+    wide = (
+        monthly.assign(period=monthly["period"].astype(str))
+        .pivot_table(
+            index="customer_id", columns="period", values=measure, aggfunc="sum", fill_value=0.0
+        )
+        .reindex(columns=cols, fill_value=0.0)
+    )
+    y = wide.to_numpy(dtype=float)
+    m = y.shape[1]
+    out = pd.DataFrame({"customer_id": wide.index.to_numpy(), "n_months": m})
+    out["mean_monthly"] = y.mean(axis=1) if m else np.nan
+    res = np.full((len(y), 4), np.nan)
+    if m >= max(min_months, 3):
+        x = np.arange(m, dtype=float)
+        iu, ju = np.triu_indices(m, 1)
+        for r, row in enumerate(y):
+            slope, _, low, high = stats.theilslopes(row, x, alpha=level)
+            # Mann-Kendall: the same Kendall statistic and variance as the interval above
+            s = np.sign(row[ju] - row[iu]).sum()
+            _, ties = np.unique(row, return_counts=True)
+            var = (m * (m - 1) * (2 * m + 5) - (ties * (ties - 1) * (2 * ties + 5)).sum()) / 18
+            p = 2 * stats.norm.sf(abs(s) / np.sqrt(var)) if var > 0 else 1.0
+            res[r] = slope, low, high, p
+    mean = out["mean_monthly"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(mean > 0, 12.0 / mean, np.nan)
+    out["trend"] = res[:, 0] * scale
+    out["trend_low"] = res[:, 1] * scale
+    out["trend_high"] = res[:, 2] * scale
+    out["p_value"] = np.where(mean > 0, res[:, 3], np.nan)
+    return out
+
+
+def dimension_gaps(scored: pd.DataFrame, scorecard: Scorecard, *, grade: str = "A") -> pd.DataFrame:
+    """For each distributor, the scorecard dimensions that keep it from ``grade``.
+
+    A dimension is a gap when the distributor's score is below the mean score of the
+    ``grade`` distributors on it; gaps are ordered by weighted shortfall
+    (weight x (grade mean - score)), largest first.
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, ``points_to_grade`` (the grade's minimum total score minus the
+        distributor's score, 0 when already there), ``gaps`` (list of dimension keys).
+    """
+    dims = [k for k in getattr(scorecard, "used_", scorecard.dimensions) if k in scored.columns]
+    target = scored.loc[scored["grade"].astype(str) == grade, dims].mean()
+    lo = next((b[1] for b in scorecard.grades if b[0] == grade), np.nan)
+    weights = {k: scorecard.dimensions[k]["weight"] for k in dims}
+    gaps = []
+    for _, row in scored.iterrows():
+        short = {
+            k: weights[k] * (target[k] - row[k])
+            for k in dims
+            if pd.notna(row[k]) and pd.notna(target.get(k)) and row[k] < target[k]
+        }
+        gaps.append(sorted(short, key=lambda k: -short[k]))
+    return pd.DataFrame(
+        {
+            "customer_id": scored["customer_id"].to_numpy(),
+            "points_to_grade": np.maximum(lo - scored["score"].to_numpy(dtype=float), 0.0),
+            "gaps": gaps,
+        }
+    )
+
+
+def trend_seedlings(
+    scored: pd.DataFrame,
+    trend: pd.DataFrame,
+    *,
+    grade: str = "B",
+    min_revenue: float = 0.0,
+) -> pd.DataFrame:
+    """Seedlings (选苗助长): ``grade`` distributors (potential core, B) of at least
+    ``min_revenue`` whose sales trend is positive with confidence (the lower end of the
+    interval above 0), strongest evidence (highest lower end) first.
+
+    ``scored`` needs ``customer_id``, ``grade``, ``revenue``; ``trend`` is
+    :func:`sales_trend`.
+    """
+    m = scored.merge(trend, on="customer_id", how="left")
+    keep = (m["grade"].astype(str) == grade) & (m["revenue"] >= min_revenue) & (m["trend_low"] > 0)
+    return (
+        m[keep]
+        .sort_values(["trend_low", "revenue"], ascending=[False, False], kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+def trend_at_risk(scored: pd.DataFrame, trend: pd.DataFrame, *, grade: str = "A") -> pd.DataFrame:
+    """At-risk core customers: ``grade`` distributors whose sales trend is negative with
+    confidence (the upper end of the interval below 0), largest sales first."""
+    m = scored.merge(trend, on="customer_id", how="left")
+    keep = (m["grade"].astype(str) == grade) & (m["trend_high"] < 0)
+    return m[keep].sort_values("revenue", ascending=False, kind="stable").reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# the whole analysis of a report: computed on all distributors, then filtered to the scope
+# ------------------------------------------------------------------------------------------------
+#: The counts of "core customers" a report can show, headline first (see :func:`core_counts`).
+COUNT_DEFINITIONS = ("grade_a", "abc_a", "computed_abc_a", "matrix_aa", "grade_a_latest")
+
+
+@dataclass
+class CoreCustomerResult:
+    """Everything the core-customer report shows, for one scope (national or a region).
+
+    Frames are in the package's vocabulary (no wording, no language). Every per-distributor
+    number (grade, ABC class, trend) was computed on all distributors of the period and then
+    filtered, so a regional report agrees with the national one.
+    """
+
+    region: object
+    measure: str
+    sales_period: tuple
+    n_all: int
+    scorecard: Scorecard
+    scored: pd.DataFrame
+    features: pd.DataFrame
+    abc: pd.DataFrame
+    abc_summary: pd.DataFrame
+    abc_groups: pd.DataFrame
+    computed: pd.DataFrame
+    computed_summary: pd.DataFrame
+    matrix: pd.DataFrame
+    counts: pd.DataFrame
+    period_grades: pd.DataFrame
+    movement_start: str | None
+    movement_end: str | None
+    transitions: pd.DataFrame | None
+    movements: pd.DataFrame | None
+    abc_movements: pd.DataFrame | None
+    trend: pd.DataFrame
+    size_floor: float
+    seedlings: pd.DataFrame
+    at_risk: pd.DataFrame
+    gaps: pd.DataFrame
+    top_terminal_ids: list
+    segmenter: CustomerSegmenter | None = None
+    segments: pd.DataFrame | None = None
+    segment_profiles: pd.DataFrame | None = None
+    segment_reason: str | None = None
+    options: dict = field(default_factory=dict)
+
+    @property
+    def grades(self) -> dict:
+        """``{customer_id: grade}`` for the report's scope."""
+        return dict(zip(self.scored["customer_id"], self.scored["grade"].astype(str), strict=True))
+
+    @property
+    def n_customers(self) -> int:
+        return len(self.scored)
+
+    def grade_counts(self) -> pd.DataFrame:
+        """``grade``, ``n_customers``, ``revenue``, ``revenue_share`` per grade of the scope."""
+        names = [g[0] for g in self.scorecard.grades]
+        s = self.scored
+        total = s["revenue"].clip(lower=0).sum()
+        out = (
+            s.assign(_v=s["revenue"].clip(lower=0), grade=s["grade"].astype(str))
+            .groupby("grade")
+            .agg(n_customers=("customer_id", "size"), revenue=("_v", "sum"))
+            .reindex(names, fill_value=0)
+            .rename_axis("grade")
+            .reset_index()
+        )
+        out["n_customers"] = out["n_customers"].astype("int64")
+        out["revenue_share"] = out["revenue"] / total if total > 0 else np.nan
+        return out
+
+
+def _dataset_features(dataset, *, start=None, end=None, top_ids=None) -> pd.DataFrame:
+    from ars_analysis.aggregate import customer_sales, sales_by
+
+    sales = customer_sales(dataset, start=start, end=end)
+    monthly = customer_sales(dataset, freq="M", start=start, end=end)
+    ct = sales_by(dataset, ["customer_id", "terminal_id"], start=start, end=end)
+    receivables = dataset.tables.get("receivables")
+    if receivables is not None and end is not None and "as_of_date" in receivables:
+        receivables = receivables[receivables["as_of_date"] <= pd.Timestamp(end)]
+    return customer_features(
+        sales,
+        periods=monthly,
+        customer_terminals=ct,
+        customers=dataset.tables.get("customers"),
+        receivables=receivables,
+        top_terminal_ids=top_ids,
+    )
+
+
+def period_grades(
+    dataset,
+    scorecard: Scorecard,
+    *,
+    freq: str = "Q",
+    top_terminal_ids=None,
+) -> pd.DataFrame:
+    """The scorecard re-scored per period, on features computed for that period alone.
+
+    Every distributor with sales in a period is scored against all distributors of that
+    period (one grade per distributor and period, whatever the report's scope).
+
+    Returns
+    -------
+    DataFrame
+        ``period``, ``customer_id``, ``revenue``, ``score``, ``grade``.
+    """
+    from ars_analysis.aggregate import customer_sales
+
+    labels_ = sorted(customer_sales(dataset, freq=freq)["period"].astype(str).unique())
+    rows = []
+    for p in labels_:
+        per = pd.Period(p, freq=freq)
+        f = _dataset_features(
+            dataset, start=per.start_time, end=per.end_time, top_ids=top_terminal_ids
+        )
+        if f.empty:
+            continue
+        s = scorecard.score(f)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "period": p,
+                    "customer_id": s["customer_id"].to_numpy(),
+                    "revenue": f["revenue"].to_numpy(),
+                    "score": s["score"].to_numpy(),
+                    "grade": s["grade"].astype(str).to_numpy(),
+                }
+            )
+        )
+    if not rows:
+        return pd.DataFrame(columns=["period", "customer_id", "revenue", "score", "grade"])
+    out = pd.concat(rows, ignore_index=True)
+    out["grade"] = pd.Categorical(out["grade"], categories=[g[0] for g in scorecard.grades])
+    return out
+
+
+def _segment(features: pd.DataFrame, cfg, random_state) -> tuple:
+    """Segments of all distributors, or (None, reason) when the sample is too small."""
+    ms = cfg.min_sample
+    n = len(features)
+    if n < ms.segments:
+        return None, "too_few"
+    hi = min(8, n // ms.per_segment)
+    while hi >= 2:
+        seg = CustomerSegmenter(k_range=(2, hi), random_state=random_state).fit(features)
+        if int(seg.profiles_["n_customers"].min()) >= ms.per_segment:
+            return seg, None
+        hi = seg.n_segments_ - 1
+    return None, "small_segments"
+
+
+def core_counts(
+    scored: pd.DataFrame,
+    abc: pd.DataFrame,
+    computed: pd.DataFrame,
+    matrix_items: pd.DataFrame,
+    latest: pd.DataFrame | None,
+    *,
+    measure: str = "revenue",
+) -> pd.DataFrame:
+    """How the counts of "core customers" relate: the headline (scorecard grade A) and the
+    other counts a report shows, each with its share of sales and its overlap with grade A.
+
+    Returns
+    -------
+    DataFrame
+        ``definition`` (one of :data:`COUNT_DEFINITIONS`), ``n_customers``, ``revenue_share``,
+        ``n_grade_a`` (of them, graded A).
+    """
+    grade_a = set(scored.loc[scored["grade"].astype(str) == "A", "customer_id"])
+    revenue = scored.set_index("customer_id")[measure].clip(lower=0)
+    total = revenue.sum()
+    sets = {
+        "grade_a": grade_a,
+        "abc_a": set(abc.loc[abc["abc_class"].astype(str) == "A", "customer_id"]),
+        "computed_abc_a": set(
+            computed.loc[computed["abc_class"].astype(str) == "A", "customer_id"]
+        ),
+        "matrix_aa": set(matrix_items.loc[matrix_items["cell"] == "AA", "customer_id"]),
+    }
+    if latest is not None:
+        sets["grade_a_latest"] = set(latest.loc[latest["grade"].astype(str) == "A", "customer_id"])
+    rows = []
+    for key, ids in sets.items():
+        ids = ids & set(revenue.index)
+        rows.append(
+            {
+                "definition": key,
+                "n_customers": len(ids),
+                "revenue_share": float(revenue.reindex(list(ids)).sum() / total)
+                if total > 0
+                else np.nan,
+                "n_grade_a": len(ids & grade_a),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def analyse_core_customers(
+    dataset,
+    cfg=None,
+    *,
+    region=None,
+    top: pd.DataFrame | None = None,
+    scorecard: Scorecard | str | None = None,
+    measure: str = "revenue",
+    second_measure: str = "gross_margin",
+    random_state: int | None = 0,
+    segments: bool = True,
+) -> CoreCustomerResult:
+    """The core-customer analysis of one report (national or one region).
+
+    Features, scores, grades, ABC classes, trends and segments are computed on **all**
+    distributors of ``dataset`` (the period's whole dataset) and then filtered to ``region``:
+    a distributor has one grade per period, whatever report shows it.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The period's dataset, every region (``subset(ds, start=, end=)``, no region).
+    cfg : ClientConfig, optional
+        The client configuration (default: the sample client's).
+    region : str or list, optional
+        The report's scope (``None``: national).
+    top : DataFrame, optional
+        :func:`ars_analysis.compose.top_terminals` of the dataset (computed when not given).
+    scorecard : Scorecard or path, optional
+        The grading standard (default ``config/scorecard_default.yml``).
+    measure, second_measure : str
+        ABC measure and the second measure of the 3x3 matrix.
+    random_state : int, optional
+        Seed of the segmentation.
+    segments : bool
+        Segment the distributors (when the sample is large enough).
+
+    Returns
+    -------
+    CoreCustomerResult
+
+    Examples
+    --------
+    >>> from ars_analysis import load_dataset
+    >>> ds = load_dataset("data/sample")  # doctest: +SKIP
+    >>> res = analyse_core_customers(ds, region="华南")  # doctest: +SKIP
+    >>> res.grade_counts()  # doctest: +SKIP
+    """
+    from ars_analysis.aggregate import customer_sales
+    from ars_analysis.client import load_client_config
+    from ars_analysis.compose import filter_region, top_terminals
+
+    cfg = cfg or load_client_config()
+    cc = cfg.definitions.core_customer
+    card = scorecard if isinstance(scorecard, Scorecard) else Scorecard(scorecard)
+    if top is None:
+        top = top_terminals(dataset, cfg.definitions.top_terminal)
+    top_ids = top.loc[top["is_top"], "terminal_id"].astype(str).tolist()
+
+    # 1. every distributor of the period
+    feats = _dataset_features(dataset, top_ids=top_ids)
+    if feats.empty:
+        raise ValueError("no distributor has sales in the period")
+    if region is not None:
+        known = set(feats["region"].dropna()) if "region" in feats else set()
+        wanted = [region] if isinstance(region, str) else list(region)
+        unknown = sorted(set(wanted) - known)
+        if unknown:
+            raise ValueError(f"no distributor in region(s) {unknown}; known: {sorted(known)}")
+    scored_all = card.score(feats)
+    info = [c for c in ("customer_name", "region", "territory") if c in feats]
+    scored_all = feats[["customer_id", *info, measure]].merge(
+        scored_all.drop(columns=[c for c in info if c in scored_all]), on="customer_id"
+    )
+    abc_all = scoped_abc(
+        feats, measure, scope=cc.abc_scope, min_group=cc.abc_min_group, cuts=cc.abc_cuts
+    )
+    second = scoped_abc(
+        feats, second_measure, scope=cc.abc_scope, min_group=cc.abc_min_group, cuts=cc.abc_cuts
+    )
+    cells = abc_all[["customer_id", "abc_class"]].merge(
+        second[["customer_id", "abc_class"]], on="customer_id", suffixes=("_1", "_2")
+    )
+    cells["cell"] = cells["abc_class_1"].astype(str) + cells["abc_class_2"].astype(str)
+    computed_all = computed_abc(feats, measure, sort=False) if len(feats) >= 3 else None
+
+    monthly = customer_sales(dataset, freq="M")
+    p0, p1 = dataset.period if dataset.period is not None else (None, None)
+    months = (
+        [str(p) for p in pd.period_range(p0, p1, freq="M")]
+        if p0 is not None
+        else sorted(monthly["period"].astype(str).unique())
+    )
+    trend_all = sales_trend(monthly, months=months, measure=measure, level=cc.trend_level)
+    floor = float(feats[measure].quantile(cc.seedling_min_revenue_quantile))
+    gaps_all = dimension_gaps(scored_all, card)
+
+    # 2. grade movements: re-scored per period
+    pg_all = period_grades(dataset, card, freq=cc.movement_freq, top_terminal_ids=top_ids)
+    start = end = None
+    if pg_all["period"].nunique() >= 2:
+        start, end = movement_periods(pg_all)
+    seg, reason = (None, "off")
+    if segments:
+        seg, reason = _segment(feats, cfg, random_state)
+
+    # 3. the report's scope
+    keep = set(filter_region(feats, region)["customer_id"]) if region is not None else None
+
+    def scope(frame):
+        if frame is None:
+            return None
+        if keep is None:
+            return frame.reset_index(drop=True)
+        return frame[frame["customer_id"].isin(keep)].reset_index(drop=True)
+
+    scored = scope(scored_all)
+    abc = scope(abc_all)
+    computed = scope(computed_all) if computed_all is not None else abc.iloc[0:0]
+    items = scope(cells)
+    classes = ["A", "B", "C"]
+    matrix = pd.crosstab(
+        pd.Categorical(items["abc_class_1"].astype(str), categories=classes),
+        pd.Categorical(items["abc_class_2"].astype(str), categories=classes),
+        dropna=False,
+    ).reindex(index=classes, columns=classes, fill_value=0)
+    matrix.index.name, matrix.columns.name = measure, second_measure
+    pg = scope(pg_all)
+    transitions = movements = abc_mv = latest = None
+    if start is not None:
+        transitions = transition_matrix(pg, start, end, column="grade")
+        movements = grade_movements(pg, start, end, column="grade", measure="revenue")
+        latest = pg[pg["period"] == end]
+        pc = period_classes(
+            customer_sales(dataset, freq=cc.movement_freq), measure, cuts=cc.abc_cuts,
+            items=feats["customer_id"],
+        )  # fmt: skip
+        abc_mv = scope(grade_movements(pc, start, end, measure=measure))
+    trend = scope(trend_all)
+    base = scored[["customer_id", *info, measure, "score", "grade"]]
+    gaps = scope(gaps_all)
+    seeds = trend_seedlings(base, trend, min_revenue=floor).merge(gaps, on="customer_id")
+    risk = trend_at_risk(base, trend)
+    counts = core_counts(scored, abc, computed, items.assign(customer_id=items["customer_id"]),
+                         latest, measure=measure)  # fmt: skip
+    top_scope = filter_region(top, region) if region is not None and "region" in top else top
+    seg_assign = seg_profiles = None
+    if seg is not None:
+        seg_assign = scope(
+            pd.DataFrame({"customer_id": feats["customer_id"], "segment": seg.labels_})
+        )
+        if len(seg_assign) < cfg.min_sample.segments:
+            reason = "too_few"
+        else:
+            prof = seg.profiles_.copy()
+            counts_in = seg_assign["segment"].value_counts()
+            prof["n_customers"] = prof.index.map(counts_in).fillna(0).astype("int64")
+            prof["share"] = prof["n_customers"] / max(len(seg_assign), 1)
+            seg_profiles = prof.reset_index()
+    return CoreCustomerResult(
+        region=region,
+        measure=measure,
+        sales_period=(p0, p1),
+        n_all=len(feats),
+        scorecard=card,
+        scored=scored,
+        features=scope(feats),
+        abc=abc,
+        abc_summary=abc_summary(abc, measure),
+        abc_groups=abc_groups(abc, measure),
+        computed=computed,
+        computed_summary=abc_summary(computed, measure) if len(computed) else abc_summary(abc, measure).iloc[0:0],
+        matrix=matrix,
+        counts=counts,
+        period_grades=pg,
+        movement_start=start,
+        movement_end=end,
+        transitions=transitions,
+        movements=movements,
+        abc_movements=abc_mv,
+        trend=trend,
+        size_floor=floor,
+        seedlings=seeds,
+        at_risk=risk,
+        gaps=gaps,
+        top_terminal_ids=sorted(top_scope.loc[top_scope["is_top"], "terminal_id"].astype(str)),
+        segmenter=seg if seg_profiles is not None else None,
+        segments=seg_assign if seg_profiles is not None else None,
+        segment_profiles=seg_profiles,
+        segment_reason=None if seg_profiles is not None else reason,
+        options={"scope": cc.abc_scope, "min_group": cc.abc_min_group, "cuts": cc.abc_cuts,
+                 "freq": cc.movement_freq,
+            "trend_level": cc.trend_level, "second_measure": second_measure},
+    )  # fmt: skip

@@ -250,15 +250,19 @@ def test_customer_features_from_aggregates():
             "as_of_date": pd.to_datetime(["2025-01-31", "2025-04-30", "2025-04-30"]),
         }
     )
-    f = customer_features(sales, periods=periods, customer_terminals=ct, receivables=rec)
+    f = customer_features(
+        sales, periods=periods, customer_terminals=ct, receivables=rec, top_terminal_ids=["T3"]
+    )
     f = f.set_index("customer_id")
     # growth: (30 + 40... later half = Mar+Apr) / (Jan+Feb) - 1
     assert f.loc["C1", "growth"] == pytest.approx((20 + 40) / (10 + 30) - 1)
     assert f.loc["C2", "growth"] == pytest.approx(20 / 30 - 1)
     assert f.loc["C2", "active_period_share"] == pytest.approx(0.5)
     assert f.loc["C1", "active_terminals"] == 2
-    # key terminals: T1 (80) and T3 (50) carry 130/140 -> with an 0.8 cut T1 (0.57) and T3
-    assert f.loc["C1", "key_terminals"] == 1 and f.loc["C2", "key_terminals"] == 1
+    # key terminals: the shared top-terminal set given (T3 only), not a local 80 % rule
+    assert f.loc["C1", "key_terminals"] == 0 and f.loc["C2", "key_terminals"] == 1
+    no_top = customer_features(sales, customer_terminals=ct)
+    assert "key_terminals" not in no_top and "active_terminals" in no_top
     assert f.loc["C1", "margin_rate"] == pytest.approx(0.2)
     assert f.loc["C2", "recency_days"] == 29
     # receivables: latest balance only
@@ -336,8 +340,9 @@ def test_unsorted_output_is_the_same_table_in_input_order():
 
 
 def test_core_customer_inputs_from_a_dataset():
-    from ars_analysis.customers import core_customer_inputs, movement_periods, report_table
+    from ars_analysis.customers import core_customer_inputs, movement_periods
     from ars_analysis.dataset import Dataset
+    from ars_analysis.presentation.customers import report_table
 
     dates = pd.to_datetime(["2024-02-01", "2024-05-01", "2025-02-01", "2025-05-03", "2025-05-04"])
     ds = Dataset(

@@ -186,10 +186,13 @@ def test_default_scorecard_loads_and_scores_all_dimensions():
 
 
 def test_explanations_in_both_languages():
+    # moved from Scorecard.explain to the presentation layer (analysis builds no sentence)
+    from ars_analysis.presentation.customers import explain_grades
+
     card = Scorecard(SPEC)
     out = card.score(FEATURES)
-    en = card.explain(out, "en")
-    zh = card.explain(out, "zh")
+    en = explain_grades(out, card, "en")
+    zh = explain_grades(out, card, "zh")
     # b: sales 50, growth 50, margin 100 -> strong margin rate, nothing weak
     assert en.iloc[1] == "graded B (60): strong margin rate"
     assert zh.iloc[1] == "评为B级（60分）：优势为毛利率"
@@ -197,7 +200,8 @@ def test_explanations_in_both_languages():
     assert en.iloc[2] == "graded C (30): strong growth; weak sales volume, margin rate"
     assert zh.iloc[2] == "评为C级（30分）：优势为销售增长；短板为销售规模、毛利率"
     with pytest.raises(ValueError):
-        card.explain(out, "fr")
+        explain_grades(out, card, "fr")
+    assert not hasattr(card, "explain")
 
 
 def test_grade_profile_means():

@@ -316,24 +316,54 @@ def test_incentive_notebook_other_region_in_english(tmp_path):
 @pytest.mark.slow
 @pytest.mark.notebook
 def test_core_customer_notebook_other_region_in_english(tmp_path):
+    import math
+
+    import numpy as np
+
+    from ars_analysis.presentation.page import notebook_page
+
     region = "华南"
     results, nb = _run("01_core_customers.ipynb", tmp_path, region=region, lang="en")
-    _assert_english_headers(nb)
-    # independent ABC within territories, plain pandas: a customer is A while the cumulative
-    # revenue share of the customers ranked before it is below 80 %
+    # key results are ReportTables: their text twin (what nbval compares) is English
+    keys = [
+        o["data"]["text/plain"]
+        for c in nb.cells
+        if c.cell_type == "code" and "key-result" in c.metadata.get("tags", [])
+        for o in c.outputs
+        if o.get("output_type") == "execute_result"
+    ]
+    assert len(keys) >= 2
+    for text in keys:
+        assert not CJK.search(text.splitlines()[0] + text.splitlines()[1]), text[:200]
+    # the client page: no Python, no raw category values, no truncation, no print
+    page = re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "", notebook_page(nb, "en", "x"))
+    for bad in ("NaN", "None", "True", "False", "...", ">same<", ">up<", "abc_class", "{'"):
+        assert bad not in page, bad
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stdout"]
+    # independent (plain pandas): the distributors of the region, each with ALL its sales
+    sales = pd.read_csv(SAMPLE / "sales.csv", dtype={"customer_id": str, "terminal_id": str})
     cust = pd.read_csv(SAMPLE / "customers.csv", dtype=str)
-    cust = cust[cust["region"] == region]
-    rev = _region_sales(region).groupby("customer_id")["revenue"].sum().clip(lower=0).rename("v")
-    df = cust[["customer_id", "territory"]].merge(rev.reset_index(), on="customer_id", how="left")
-    df["v"] = df["v"].fillna(0.0)
-    df = df.sort_values(["territory", "v"], ascending=[True, False])
-    before = df.groupby("territory")["v"].cumsum() - df["v"]
-    is_a = before / df.groupby("territory")["v"].transform("sum") < 0.8 - 1e-12
-    assert results["n_customers"] == len(cust)
+    mine = cust[cust["region"] == region]
+    rev = sales.groupby("customer_id")["revenue"].sum().clip(lower=0)
+    assert results["n_customers"] == len(mine)
+    assert sorted(results["grades"]) == sorted(mine["customer_id"])
+    assert results["n_grade_a"] == sum(g == "A" for g in results["grades"].values())
+    # ABC: every territory of the region has fewer than 10 distributors and the region has 16,
+    # so the region is ranked as one group (the client's abc_min_group = 10)
+    assert (mine.groupby("territory").size() < 10).all() and len(mine) >= 10
+    v = rev.reindex(mine["customer_id"]).fillna(0.0).sort_values(ascending=False)
+    before = v.cumsum() - v
+    is_a = before / v.sum() < 0.8 - 1e-12
     assert results["n_abc_a"] == int(is_a.sum())
-    assert results["abc_a_share"] == pytest.approx(
-        df.loc[is_a, "v"].sum() / df["v"].sum(), abs=1e-4
-    )
+    assert results["abc_a_share"] == pytest.approx(v[is_a].sum() / v.sum(), abs=1e-4)
+    # top terminals: the region's terminals ranked by sales, the top 20 % (ceil), shared set
+    term = pd.read_csv(SAMPLE / "terminals.csv", dtype=str)
+    t = term[term["region"] == region][["terminal_id"]].copy()
+    t["revenue"] = t["terminal_id"].map(sales.groupby("terminal_id")["revenue"].sum()).fillna(0)
+    t = t.sort_values(["revenue", "terminal_id"], ascending=[False, True])
+    top = t.head(math.ceil(0.2 * len(t) - 1e-9))
+    assert results["top_terminal_ids"] == sorted(top.loc[top["revenue"] > 0, "terminal_id"])
+    assert np.isfinite(results["n_seedlings"]) and results["segments_shown"] is False
 
 
 @pytest.mark.slow

@@ -53,7 +53,13 @@ def plot_pareto(summary: pd.DataFrame, *, measure: str = "revenue", lang: str = 
         x + w / 2,
         summary["measure_share"],
         w,
-        label=label("customers.measure_share", lang),
+        label=label(
+            "customers.measure_share_of",
+            lang,
+            measure=_measure_name(measure, lang).lower()
+            if lang == "en"
+            else _measure_name(measure, lang),
+        ),
         color="#0173b2",
     )
     for bars in (b1, b2):
@@ -63,8 +69,11 @@ def plot_pareto(summary: pd.DataFrame, *, measure: str = "revenue", lang: str = 
     ax.set_ylabel(label("customers.share", lang))
     ax.set_ylim(0, 1.08)
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_title(label("customers.pareto_title", lang, measure=_measure_name(measure, lang)))
-    ax.legend(loc="upper right")
+    name = _measure_name(measure, lang)
+    ax.set_title(
+        label("customers.pareto_title", lang, measure=name.lower() if lang == "en" else name)
+    )
+    ax.legend(loc="best")
     return ax
 
 
@@ -168,7 +177,8 @@ def plot_segment_profiles(
     mat = p.pivot(index="segment", columns="feature_label", values="percentile")
     mat = mat[p.drop_duplicates("feature")["feature_label"].tolist()]
     if segment_names is not None:
-        mat.index = [f"{i}: {segment_names.get(i, '')}" for i in mat.index]
+        # numbered from 1, as in the report's segment table
+        mat.index = [f"{i + 1}: {segment_names.get(i, '')}" for i in mat.index]
     ax = _ax(ax, (1.0 * mat.shape[1] + 3, 0.6 * mat.shape[0] + 2))
     _heatmap(mat, ax, ".0%", cmap="RdBu_r", vmin=0, vmax=1)
     ax.tick_params(axis="x", labelrotation=30)
