@@ -31,13 +31,14 @@ venv: $(STAMP)
 report: $(STAMP)
 	$(BIN)/ars render --jobs 2
 
-# Debian's chromium for the real-browser test (tests/test_browser.py): installed when missing and
+# Debian's chromium (and CJK fonts, so screenshots show Chinese) for the real-browser test
+# (tests/test_browser.py): installed when missing and
 # when running as root with apt-get; otherwise that test is skipped and says why.
 browser:
 	@if command -v chromium >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "installing Debian's chromium for the browser test"; \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; } \
 	    || echo "chromium could not be installed: the browser test will be skipped"; \
 	else echo "chromium is missing and cannot be installed here (needs root and apt-get): the browser test will be skipped"; fi
 

@@ -315,3 +315,19 @@ def test_client_data_file_names_are_not_leaks():
     kinds = {leak.kind for leak in text_leaks("文件 sales.csv", "zh", Vocabulary())}
     assert "path" in kinds
     assert {leak.kind for leak in text_leaks("见 config/plans.yml", "zh", vocab)} >= {"path"}
+
+
+def test_every_sample_region_and_territory_has_an_english_name():
+    # English reports translate regions and territories (华东 -> East China); the sample's
+    # places must all be known, or an English page shows Chinese.
+    import pandas as pd
+
+    from ars_analysis.presentation import place_name
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    places = set()
+    for table, cols in {"customers": ["region", "territory"], "terminals": ["region"]}.items():
+        frame = pd.read_csv(sample / f"{table}.csv", usecols=cols, dtype=str)
+        places |= set(frame.stack().dropna())
+    untranslated = {p for p in places if place_name(p, "en") == p}
+    assert not untranslated
