@@ -180,7 +180,13 @@ def _ks_sub_batch(logx, firstidx, cand_i, alphas, q):
     return out
 
 
-def _search_continuous_fast(x, cand, grid=256, q_sizes=(32, 256, 2048), batch=32, max_exact=20000):
+#: Subsample sizes of the lower-bound stages of the fast search. The two large stages make a
+#: pure power law from the smallest value (D tiny and flat over many candidates) fast; a stage
+#: is applied only to tails at least twice its size.
+Q_SIZES = (32, 256, 2048, 16384, 131072)
+
+
+def _search_continuous_fast(x, cand, grid=256, q_sizes=Q_SIZES, batch=32, max_exact=20000):
     """Exact argmin of D over ``cand`` using lower bounds (see module docstring)."""
     n = x.size
     logx = np.log(x)
@@ -220,6 +226,10 @@ def _search_continuous_fast(x, cand, grid=256, q_sizes=(32, 256, 2048), batch=32
             break
         for level, q in enumerate(qs):
             fresh = alive[stage[alive] == level]
+            if level >= 3 and fresh.size:  # large stages only where the tail is much larger
+                small = (n - cand[fresh]) < 2 * q.size
+                stage[fresh[small]] = level + 1
+                fresh = fresh[~small]
             if fresh.size:
                 v = _ks_sub_batch(logx, firstidx, cand[fresh], alpha_all[cand[fresh]], q)
                 lb[fresh] = np.maximum(lb[fresh], v)

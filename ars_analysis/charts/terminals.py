@@ -239,7 +239,7 @@ def plot_margin_quadrants(
         ax.set_xlabel(label("terminals.volume", lang))
         ax.set_ylabel(label("terminals.margin_rate", lang))
         ax.set_title(label("terminals.quadrant_title", lang))
-    ax.legend(fontsize="small", loc="best")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return ax
 
 

@@ -388,23 +388,20 @@ def coverage_table(result, lang: str = "zh", places=None) -> ReportTable:
     c = result.coverage
     cols = [
         "region",
-        "n_terminals",
         "n_top",
         "linked",
         "visited",
         "neither",
         "coverage_rate",
-        "linked_rate",
         "n_to_link",
         "volume_at_stake",
     ]
     out = c[cols].copy()
     if len(out) > 1:
-        tot = {k: out[k].sum() for k in cols[1:6] + ["n_to_link", "volume_at_stake"]}
+        tot = {k: out[k].sum() for k in cols[1:5] + ["n_to_link", "volume_at_stake"]}
         tot["region"] = _t("national_total", lang)
         nt = tot["n_top"]
         tot["coverage_rate"] = (nt - tot["neither"]) / nt if nt else np.nan
-        tot["linked_rate"] = tot["linked"] / nt if nt else np.nan
         out = pd.concat([out, pd.DataFrame([tot])], ignore_index=True)
     return ReportTable(
         out,
@@ -431,8 +428,11 @@ def coverage_sentence(result, lang: str = "zh") -> Html | None:
     )
 
 
-def link_table(result, lang: str = "zh", places=None, max_rows: int = 15) -> ReportTable:
-    """Terminals to link and through whom (the full list goes to the workbook)."""
+def link_table(
+    result, lang: str = "zh", places=None, max_rows: int = 15, full: bool = True
+) -> ReportTable:
+    """Terminals to link and through whom; ``full=False`` keeps the columns that fit a page
+    (the workbook gets every column)."""
     p = result.link_plan
     out = pd.DataFrame(
         {
@@ -453,6 +453,8 @@ def link_table(result, lang: str = "zh", places=None, max_rows: int = 15) -> Rep
             ],
         }
     )
+    if not full:
+        out = out[["terminal_name", "city", "volume_at_stake", "proposed_customer_name", "reason"]]
     return ReportTable(
         out,
         lang=lang,
