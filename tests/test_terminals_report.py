@@ -146,7 +146,7 @@ def test_report_states_the_ratio_beside_the_estimate_and_calls_it_potential():
     assert tot["estimate"] == pytest.approx(r.missing["estimate"].iloc[:-1].sum())
     for lang, word in (("zh", "市场潜力"), ("en", "market potential")):
         text = P.missing_sentence(r, lang).html
-        assert "0.80" in text and word in text
+        assert "80%" in text and word in text
         assert "销售额为" not in text
 
 

@@ -159,6 +159,7 @@ def plot_tail(values, fit, *, lang: str = "zh", ax=None):
     ax.set_ylabel(label("terminals.ccdf", lang))
     ax.set_title(label("terminals.tail_title", lang))
     thousands(ax, "x")
+    thousands(ax, "y", percent=True)
     ax.legend(loc="lower left")
     return ax
 
@@ -168,7 +169,7 @@ def plot_coverage(
 ):
     """Stacked bars of high-volume terminals by coverage status (table from ``coverage``)."""
     check_lang(lang)
-    ax = _ax(ax, (8, 5))
+    ax = _ax(ax, (8, 1.6 + 0.45 * len(table)))
     t = table.sort_values("coverage_rate")
     y = np.arange(len(t))
     left = np.zeros(len(t))

@@ -155,7 +155,7 @@ def terminal_summary(
                 _t(
                     "finding_missing",
                     lang,
-                    ratio=fmt.number(result.unobserved_ratio, 2),
+                    ratio=fmt.percent(result.unobserved_ratio, 0),
                     est=_money(total["estimate"], lang),
                     lo=_money(total["low"], lang),
                     hi=_money(total["high"], lang),
@@ -341,8 +341,14 @@ def tail_sentence(result, lang: str = "zh") -> Html:
     a = result.tail
     st = a["status"]
     if st == "too_few":
-        n = a.get("n_tail", a["n"])
-        return say("terminals.say_tail_too_few", lang, n=fmt.integer(n), min=a["min_sample"])
+        if "n_tail" in a:
+            return say(
+                "terminals.say_tail_small_tail",
+                lang,
+                n_tail=fmt.integer(a["n_tail"]),
+                min=a["min_sample"],
+            )
+        return say("terminals.say_tail_too_few", lang, n=fmt.integer(a["n"]), min=a["min_sample"])
     if st == "failed":
         return say("terminals.say_tail_failed", lang)
     if st == "rejected":
@@ -486,6 +492,16 @@ def link_sentence(result, cfg: ClientConfig, lang: str = "zh") -> Html:
     )
 
 
+def core_definition_sentence(result, cfg: ClientConfig, lang: str = "zh") -> Html:
+    """Which distributors count as core in this report (stated beside the linking plan)."""
+    return say(
+        "terminals.say_core_definition",
+        lang,
+        a=fmt.percent(cfg.definitions.core_customer.abc_cuts[0], 0),
+        n=fmt.integer(int(result.core["is_core"].sum())),
+    )
+
+
 def top_terminals_table(result, lang: str = "zh", places=None) -> ReportTable:
     """The top terminals of the scope (workbook)."""
     t = result.terminals[result.terminals["is_top"]].sort_values(["region", "rank"])
@@ -600,7 +616,7 @@ def missing_sentence(result, lang: str = "zh") -> Html | None:
     return say(
         "terminals.say_missing",
         lang,
-        ratio=fmt.number(result.unobserved_ratio, 2),
+        ratio=fmt.percent(result.unobserved_ratio, 0),
         est=fmt.money(tot["estimate"]),
         lo=fmt.money(tot["low"]),
         hi=fmt.money(tot["high"]),
@@ -610,12 +626,16 @@ def missing_sentence(result, lang: str = "zh") -> Html | None:
 def missing_table(result, lang: str = "zh", places=None) -> ReportTable:
     m = result.missing.copy()
     m["region"] = m["region"].map(lambda r: _t("national_total", lang) if r is None else r)
-    out = m[["region", "n_observed", "n_missing", "estimate", "low", "high"]]
+    out = m[["region", "n_observed", "n_missing", "estimate"]].copy()
+    out["interval_95"] = [
+        fmt.MISSING if fmt.is_missing(lo) else f"{fmt.money(lo)}–{fmt.money(hi)}"
+        for lo, hi in zip(m["low"], m["high"], strict=True)
+    ]
     return ReportTable(
         out,
         lang=lang,
         namespaces=NS,
-        kinds={"estimate": "money", "low": "money", "high": "money"},
+        kinds={"estimate": "money", "interval_95": "text"},
         places=places,
         title=_t("sheet_missing", lang),
         missing_note=label("terminals.small_sample", lang, n="< 3"),
