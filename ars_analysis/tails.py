@@ -35,7 +35,9 @@ lower bound ``D_i >= D_j - Delta_ij`` follows from the nearest evaluated candida
 (``Delta_ij`` bounds how far the empirical and fitted CDFs of tails ``i`` and ``j`` can differ on
 ``u >= x_j``, in closed form); candidates whose bound does not exclude them are evaluated, first
 on a subsample of points (another lower bound) and then exactly, until every candidate is either
-evaluated or proved worse than the best. ``FitResult.search_`` reports the counts. For discrete
+evaluated or proved worse than the best. Subsample stages grow one per round of exact
+evaluations (32, 128, 512, 2048 points), so the larger ones only reach candidates that the
+bounds from the exact evaluations so far could not exclude. ``FitResult.search_`` reports the counts. For discrete
 data the candidates are the distinct integers and are all scanned exactly (exhaustively) unless
 there are more than ``max_discrete_candidates`` of them, in which case a quantile grid is scanned
 and refined locally around the best grid point (reported in ``search_["exact"] = False``).
@@ -180,14 +182,16 @@ def _ks_sub_batch(logx, firstidx, cand_i, alphas, q):
     return out
 
 
-#: Subsample sizes of the lower-bound stages of the fast search. The two large stages make a
-#: pure power law from the smallest value (D tiny and flat over many candidates) fast; a stage
-#: is applied only to tails at least twice its size.
-Q_SIZES = (32, 256, 2048, 16384, 131072)
+def _search_continuous_fast(
+    x, cand, grid=256, q_sizes=(32, 128, 512, 2048), batch=32, max_exact=20000, lazy=True
+):
+    """Exact argmin of D over ``cand`` using lower bounds (see module docstring).
 
-
-def _search_continuous_fast(x, cand, grid=256, q_sizes=Q_SIZES, batch=32, max_exact=20000):
-    """Exact argmin of D over ``cand`` using lower bounds (see module docstring)."""
+    ``lazy``: apply one more subsample stage per round of exact evaluations, so the larger
+    (costlier) stages only reach candidates the previous rounds' bounds could not exclude
+    (``lazy=False``: every stage to every candidate before the first round, the previous
+    behaviour; same result, slower on a pure power law).
+    """
     n = x.size
     logx = np.log(x)
     first = np.flatnonzero(np.r_[True, x[1:] != x[:-1]])
@@ -214,6 +218,7 @@ def _search_continuous_fast(x, cand, grid=256, q_sizes=Q_SIZES, batch=32, max_ex
     stage = np.zeros(K, dtype=np.int8)  # how many subsample stages were applied
     qs = [np.linspace(0, 1, qn, endpoint=False) for qn in q_sizes]
     alive = np.flatnonzero(~evaluated)
+    rounds = 0
     while True:
         best = np.nanmin(D)
         ev = np.flatnonzero(evaluated)
@@ -224,18 +229,19 @@ def _search_continuous_fast(x, cand, grid=256, q_sizes=Q_SIZES, batch=32, max_ex
         alive = alive[~evaluated[alive] & (lb[alive] <= best)]
         if alive.size == 0:
             break
+        # one more subsample stage per round: the costly large stages only reach the
+        # candidates that the exact evaluations of the previous rounds could not exclude
         for level, q in enumerate(qs):
             fresh = alive[stage[alive] == level]
-            if level >= 3 and fresh.size:  # large stages only where the tail is much larger
-                small = (n - cand[fresh]) < 2 * q.size
-                stage[fresh[small]] = level + 1
-                fresh = fresh[~small]
+            if lazy and level > rounds:
+                break
             if fresh.size:
                 v = _ks_sub_batch(logx, firstidx, cand[fresh], alpha_all[cand[fresh]], q)
                 lb[fresh] = np.maximum(lb[fresh], v)
                 stage[fresh] = level + 1
                 n_sub_evals += fresh.size
                 alive = alive[lb[alive] <= best]
+        rounds += 1
         if alive.size == 0:
             break
         # evaluate exactly a spread-out batch, then re-bound

@@ -2,8 +2,8 @@
 
 Run: .venv/bin/python benchmarks/bench_tails.py [--quick | --before-after]
 
-``--before-after`` times only the fast xmin search with the previous subsample stages and with
-the current ones on the same 10^6 values (pure power law, log-normal, mixture) in one run and
+``--before-after`` times only the fast xmin search as it was (every subsample stage before the
+first exact round) and as it is (one stage per round) on the same 10^6 values (pure power law, log-normal, mixture) in one run and
 checks that xmin and alpha are identical.
 
 For each data set and size it times, in the same run:
@@ -34,16 +34,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ars_analysis import tails as _tails  # noqa: E402
 from ars_analysis.tails import fit_tail  # noqa: E402
 
-#: The fast search's subsample stages before the two large ones were added (comparison only).
-OLD_Q_SIZES = (32, 256, 2048)
+#: The previous fast search: three subsample stages, all applied before any exact round.
+OLD_OPTIONS = {"q_sizes": (32, 256, 2048), "lazy": False}
 
 
 def fit_tail_old(x):
-    """fit_tail with the previous fast search (three subsample stages), for comparison."""
+    """fit_tail with the previous fast search, for comparison in the same run only."""
     new = _tails._search_continuous_fast
 
     def old(x, cand, **kw):
-        return new(x, cand, q_sizes=OLD_Q_SIZES, **kw)
+        return new(x, cand, **{**kw, **OLD_OPTIONS})
 
     _tails._search_continuous_fast = old
     try:
@@ -53,7 +53,8 @@ def fit_tail_old(x):
 
 
 def speed_before_after(sizes=(1_000_000,)):
-    """Old and new fast search on the same data, same run: time and identical results."""
+    """Previous and current fast search on the same data, same run: time and identical
+    results."""
     rows = []
     for kind in ("power_law", "lognormal", "mixture"):
         for n in sizes:
@@ -115,7 +116,7 @@ def main(argv=None):
     ap.add_argument(
         "--before-after",
         action="store_true",
-        help="only the fast search before/after the large subsample stages, 10^6 values",
+        help="only the previous and the current fast xmin search on the same 10^6 values",
     )
     args = ap.parse_args(argv)
     if args.before_after:
