@@ -116,6 +116,31 @@ def _ks_continuous_one(logx, first, i, alpha, pts=None):
     return float(np.max(np.abs(ffit - femp))) if k.size else np.inf
 
 
+def _ks_continuous_until(logx, first, i, alpha, stop, chunk=1 << 16):
+    """KS distance of the tail at sorted index ``i``, evaluated in chunks of points; stops as
+    soon as the running maximum exceeds ``stop`` (then the candidate cannot be the best).
+
+    Returns ``(value, complete)``: the exact distance, or (``complete`` False) the running
+    maximum, a lower bound attained at a data point (so it still bounds other candidates in
+    :func:`_lower_bound`).
+    """
+    n = logx.size
+    m = n - i
+    k_all = first[np.searchsorted(first, i) :]
+    if k_all.size == 0:
+        return np.inf, True
+    best = 0.0
+    li = logx[i]
+    for s in range(0, k_all.size, chunk):
+        k = k_all[s : s + chunk]
+        femp = (k - i) / m
+        ffit = -np.expm1((1.0 - alpha) * (logx[k] - li))
+        best = max(best, float(np.max(np.abs(ffit - femp))))
+        if best > stop:
+            return best, s + chunk >= k_all.size
+    return best, True
+
+
 def _search_continuous_exhaustive(x, cand, chunk=2_000_000):
     """D for every candidate index in ``cand``, vectorised in chunks of candidate x points."""
     logx = np.log(x)
@@ -202,10 +227,17 @@ def _search_continuous_fast(
     D = np.full(K, np.nan)
     evaluated = np.zeros(K, dtype=bool)
 
-    def exact(ix):
+    partial = np.zeros(K, dtype=bool)
+
+    def exact(ix, stop=np.inf):
+        # a candidate whose distance already exceeds the best is not evaluated further: its
+        # running maximum is kept as a lower bound and it is excluded at the end
         for t in ix:
-            D[t] = _ks_continuous_one(logx, first, cand[t], alpha_all[cand[t]])
+            D[t], done = _ks_continuous_until(logx, first, cand[t], alpha_all[cand[t]], stop)
+            partial[t] = not done
             evaluated[t] = True
+            if done:
+                stop = min(stop, D[t])
 
     # initial grid: geometric in the tail size (cheap: total cost ~ 20 n)
     m = n - cand
@@ -250,7 +282,7 @@ def _search_continuous_fast(
             if alive.size <= batch
             else alive[np.linspace(0, alive.size - 1, batch).astype(int)]
         )
-        exact(pick)
+        exact(pick, stop=best)
         n_exact += pick.size
         if n_exact > max_exact:
             warnings.warn(
@@ -258,9 +290,9 @@ def _search_continuous_fast(
                 "result may differ from the exhaustive scan",
                 stacklevel=3,
             )
-            D[~evaluated] = np.inf
+            D[~evaluated | partial] = np.inf
             return D, alpha_all[cand], {"exact": False, "n_exact": n_exact, "n_sub": n_sub_evals}
-    D[~evaluated] = np.inf
+    D[~evaluated | partial] = np.inf
     return D, alpha_all[cand], {"exact": True, "n_exact": int(n_exact), "n_sub": int(n_sub_evals)}
 
 
