@@ -208,14 +208,23 @@ def _ks_sub_batch(logx, firstidx, cand_i, alphas, q):
 
 
 def _search_continuous_fast(
-    x, cand, grid=256, q_sizes=(32, 128, 512, 2048), batch=32, max_exact=20000, lazy=True
+    x,
+    cand,
+    grid=256,
+    q_sizes=(32, 128, 512, 2048),
+    batch=32,
+    max_exact=20000,
+    lazy=True,
+    early_stop=True,
 ):
     """Exact argmin of D over ``cand`` using lower bounds (see module docstring).
 
     ``lazy``: apply one more subsample stage per round of exact evaluations, so the larger
     (costlier) stages only reach candidates the previous rounds' bounds could not exclude
     (``lazy=False``: every stage to every candidate before the first round, the previous
-    behaviour; same result, slower on a pure power law).
+    behaviour; same result, slower on a pure power law). ``early_stop``: an exact evaluation
+    stops as soon as the candidate is worse than the best so far (``False``: every exact
+    evaluation runs over the whole tail, the previous behaviour).
     """
     n = x.size
     logx = np.log(x)
@@ -282,7 +291,7 @@ def _search_continuous_fast(
             if alive.size <= batch
             else alive[np.linspace(0, alive.size - 1, batch).astype(int)]
         )
-        exact(pick, stop=best)
+        exact(pick, stop=best if early_stop else np.inf)
         n_exact += pick.size
         if n_exact > max_exact:
             warnings.warn(

@@ -211,7 +211,9 @@ def test_lazy_subsample_stages_give_the_same_xmin(kind):
             x = np.sort(np.r_[rng.lognormal(0, 1, n // 2), 3 * (1 - rng.random(n // 2)) ** -0.8])
         cand = np.flatnonzero(np.r_[True, x[1:] != x[:-1]])[:-1]
         d_new, a_new, info = T._search_continuous_fast(x, cand)
-        d_old, a_old, _ = T._search_continuous_fast(x, cand, q_sizes=(32, 256, 2048), lazy=False)
+        d_old, a_old, _ = T._search_continuous_fast(
+            x, cand, q_sizes=(32, 256, 2048), lazy=False, early_stop=False
+        )
         assert info["exact"]
         b_new, b_old = int(np.argmin(d_new)), int(np.argmin(d_old))
         assert b_new == b_old and a_new[b_new] == a_old[b_old] and d_new[b_new] == d_old[b_old]
