@@ -245,7 +245,7 @@ def _search_continuous_fast(
             D[t], done = _ks_continuous_until(logx, first, cand[t], alpha_all[cand[t]], stop)
             partial[t] = not done
             evaluated[t] = True
-            if done:
+            if done and early_stop:
                 stop = min(stop, D[t])
 
     # initial grid: geometric in the tail size (cheap: total cost ~ 20 n)
