@@ -634,8 +634,14 @@ def terminal_status(
     value: str = "revenue",
     top: float = 0.2,
     by: str | None = "region",
+    top_ids=None,
 ) -> pd.DataFrame:
     """Per terminal: volume, high-volume flag, linked to a core distributor, visited.
+
+    Reports pass ``top_ids``: the client's one set of top terminals
+    (:func:`ars_analysis.compose.top_terminals` on all data), so that ``high_volume`` means the
+    same terminals in every report; without it the top ``top`` share is ranked here, within
+    ``by`` groups of ``terminals`` as given (exploration only).
 
     Parameters
     ----------
@@ -692,6 +698,8 @@ def terminal_status(
         n = len(out)
     n_top = np.maximum(1, np.ceil(top * n - 1e-9)).astype(int)
     out["high_volume"] = (out["rank"] <= n_top) & (out["volume"] > 0)
+    if top_ids is not None:
+        out["high_volume"] = out["terminal_id"].isin(set(pd.Series(top_ids))).to_numpy()
     out["status"] = np.select(
         [out["linked"] & out["visited"], out["linked"], out["visited"]],
         ["both", "linked_only", "visited_only"],
@@ -709,6 +717,7 @@ def coverage(
     value: str = "revenue",
     top: float = 0.2,
     by: str | None = "region",
+    top_ids=None,
 ) -> pd.DataFrame:
     """Coverage of the high-volume terminals per region (终端布局).
 
@@ -742,6 +751,7 @@ def coverage(
         value=value,
         top=top,
         by=by,
+        top_ids=top_ids,
     )
     keys = [by] if by else []
     rows = []
@@ -781,6 +791,7 @@ def buildout_list(
     value: str = "revenue",
     top: float = 0.2,
     by: str | None = "region",
+    top_ids=None,
 ) -> pd.DataFrame:
     """High-volume terminals not yet linked to a core distributor, largest first.
 
@@ -806,6 +817,7 @@ def buildout_list(
         value=value,
         top=top,
         by=by,
+        top_ids=top_ids,
     )
     out = st[st["high_volume"] & ~st["linked"]].sort_values(
         ["volume", "terminal_id"], ascending=[False, True], kind="mergesort"
