@@ -1346,6 +1346,7 @@ def retailer_margins(sales: pd.DataFrame, products: pd.DataFrame | None) -> pd.D
         return None
     price = products.drop_duplicates("product_id").set_index("product_id")["retail_price"]
     price = pd.to_numeric(price, errors="coerce")
+    price = price.where(price > 0)  # 0 or negative: unknown
     if price.notna().sum() == 0:
         return None
     lines = sales.dropna(subset=["terminal_id"])
