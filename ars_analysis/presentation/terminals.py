@@ -49,8 +49,12 @@ SECTIONS = {
 }
 
 
-def _t(key: str, lang: str, **values) -> str:
+def text(key: str, lang: str, **values) -> str:
+    """The terminal-network label ``key`` in ``lang`` (section titles, table titles...)."""
     return label(f"terminals.{key}", lang, **values)
+
+
+_t = text
 
 
 def _money(v, lang) -> str:
