@@ -69,6 +69,12 @@ class Market(_Model):
     unobserved_terminal_ratio: float = Field(0.5, ge=0)
 
 
+class Terminals(_Model):
+    # Terminal network: at most this many new top terminals proposed per core distributor in
+    # the linking plan (spreads the work; the rest get the next-best distributor).
+    max_new_per_distributor: int = Field(10, ge=1)
+
+
 class Incentives(_Model):
     category_share: float | None = Field(None, gt=0, le=1)
 
@@ -81,6 +87,7 @@ class ClientConfig(_Model):
     definitions: Definitions = Definitions()
     min_sample: MinSample = MinSample()
     market: Market = Market()
+    terminals: Terminals = Terminals()
     incentives: Incentives = Incentives()
     source: str | None = None
 

@@ -140,6 +140,7 @@ PRODUCTS = Table(
         C("product_name", "text", True, "Product name", ("产品名称", "商品名称", "品名", "物料名称", "product", "product name", "description", "item")),
         C("category", "category", False, "Product category", ("产品类别", "品类", "类别", "产品线", "category", "product category")),
         C("list_price", "number", False, "List price per unit", ("单价", "价格", "出厂价", "标准价", "list price", "price", "unit price"), min_value=0),
+        C("retail_price", "number", False, "Shelf price per unit at the terminal (suggested retail price), for the retailer's gross margin; empty or 0 = unknown", ("零售价", "建议零售价", "终端零售价", "终端售价", "shelf price", "retail price", "suggested retail price", "rrp")),
     ),
     key=("product_id",),
     aliases=("产品", "商品", "product", "items", "skus"),

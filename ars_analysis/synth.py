@@ -536,6 +536,9 @@ def _make_products(rng: np.random.Generator, n: int) -> pd.DataFrame:
             "product_name": [r[1] for r in rows],
             "category": cat,
             "list_price": price,
+            # the synthetic client exports no shelf price (its terminal report shows our own
+            # margin); the column is empty and not written (see _NOT_EXPORTED)
+            "retail_price": np.nan,
         }
     )
 
@@ -1239,8 +1242,16 @@ def _inject(tables: dict[str, pd.DataFrame], issues: list[str], rng) -> dict[str
 _FORMATS = {"date": "%Y-%m-%d", "datetime": "%Y-%m-%d %H:%M"}
 
 
+#: Optional contract columns the synthetic client does not export: left out of the CSV files
+#: when empty (so the files are those of a client without them).
+_NOT_EXPORTED = {"products": ("retail_price",)}
+
+
 def _to_csv_frame(name: str, df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
+    for c in _NOT_EXPORTED.get(name, ()):
+        if c in out and out[c].isna().all():
+            out = out.drop(columns=c)
     for col in TABLES[name].columns:
         if (
             col.name in out

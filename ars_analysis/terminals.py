@@ -25,6 +25,8 @@ first; a ``ValueError`` names the rows.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
@@ -51,6 +53,15 @@ __all__ = [
     "buildout_list",
     "terminal_margins",
     "QUADRANTS",
+    "missing_volume_by",
+    "tail_assessment",
+    "lorenz_fit_valid",
+    "core_distributors",
+    "linking_plan",
+    "retailer_margins",
+    "scope_margins",
+    "TerminalNetwork",
+    "analyse_terminal_network",
 ]
 
 #: Quadrant codes of :func:`terminal_margins` (labels in ``labels/terminals.yml``).
@@ -559,6 +570,22 @@ def missing_volume(
     >>> r["n_missing"], r["low"] < r["estimate"] < r["high"]
     (500, True)
     """
+    out = _missing_volume(data, n_total, value, upper, n_boot, seed)
+    sims = out.pop("draws")
+    a = (1 - level) / 2
+    lo, hi = np.quantile(sims, [a, 1 - a]) if n_boot else (np.nan, np.nan)
+    out.update(low=float(lo), high=float(hi))
+    return {
+        k: out[k]
+        for k in (
+            "n_observed", "n_missing", "observed_volume", "estimate", "low", "high", "mu",
+            "sigma", "upper",
+        )
+    }  # fmt: skip
+
+
+def _missing_volume(data, n_total, value="revenue", upper="max", n_boot=500, seed=None) -> dict:
+    """:func:`missing_volume` without the interval, with the bootstrap ``draws`` (ndarray)."""
     x = _values(data, value, "missing_volume")
     pos = x[x > 0]
     n = x.size
@@ -577,18 +604,15 @@ def missing_volume(
         r = rng.choice(lx, lx.size, replace=True)
         mb, sb = r.mean(), r.std(ddof=1)
         sims[b] = _draw_trunc_lognormal(rng, m, mb, sb, up).sum() if m else 0.0
-    a = (1 - level) / 2
-    lo, hi = np.quantile(sims, [a, 1 - a]) if n_boot else (np.nan, np.nan)
     return {
         "n_observed": n,
         "n_missing": m,
         "observed_volume": float(x.sum()),
         "estimate": float(est),
-        "low": float(lo),
-        "high": float(hi),
         "mu": mu,
         "sigma": sigma,
         "upper": up,
+        "draws": sims,
     }
 
 
@@ -610,8 +634,14 @@ def terminal_status(
     value: str = "revenue",
     top: float = 0.2,
     by: str | None = "region",
+    top_ids=None,
 ) -> pd.DataFrame:
     """Per terminal: volume, high-volume flag, linked to a core distributor, visited.
+
+    Reports pass ``top_ids``: the client's one set of top terminals
+    (:func:`ars_analysis.compose.top_terminals` on all data), so that ``high_volume`` means the
+    same terminals in every report; without it the top ``top`` share is ranked here, within
+    ``by`` groups of ``terminals`` as given (exploration only).
 
     Parameters
     ----------
@@ -668,6 +698,8 @@ def terminal_status(
         n = len(out)
     n_top = np.maximum(1, np.ceil(top * n - 1e-9)).astype(int)
     out["high_volume"] = (out["rank"] <= n_top) & (out["volume"] > 0)
+    if top_ids is not None:
+        out["high_volume"] = out["terminal_id"].isin(set(pd.Series(top_ids))).to_numpy()
     out["status"] = np.select(
         [out["linked"] & out["visited"], out["linked"], out["visited"]],
         ["both", "linked_only", "visited_only"],
@@ -685,6 +717,7 @@ def coverage(
     value: str = "revenue",
     top: float = 0.2,
     by: str | None = "region",
+    top_ids=None,
 ) -> pd.DataFrame:
     """Coverage of the high-volume terminals per region (终端布局).
 
@@ -718,6 +751,7 @@ def coverage(
         value=value,
         top=top,
         by=by,
+        top_ids=top_ids,
     )
     keys = [by] if by else []
     rows = []
@@ -757,6 +791,7 @@ def buildout_list(
     value: str = "revenue",
     top: float = 0.2,
     by: str | None = "region",
+    top_ids=None,
 ) -> pd.DataFrame:
     """High-volume terminals not yet linked to a core distributor, largest first.
 
@@ -782,6 +817,7 @@ def buildout_list(
         value=value,
         top=top,
         by=by,
+        top_ids=top_ids,
     )
     out = st[st["high_volume"] & ~st["linked"]].sort_values(
         ["volume", "terminal_id"], ascending=[False, True], kind="mergesort"
@@ -872,3 +908,836 @@ def terminal_margins(
         ["gross_margin", "terminal_id"], ascending=[False, True], kind="mergesort"
     )
     return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- missing volume per region
+
+
+def _group_seed(seed, key) -> np.random.SeedSequence:
+    """A seed for one group that does not depend on which other groups are analysed."""
+    import zlib
+
+    base = 0 if seed is None else int(seed)
+    return np.random.SeedSequence([base, zlib.crc32(str(key).encode("utf-8"))])
+
+
+def missing_volume_by(
+    data: pd.DataFrame,
+    unobserved_ratio: float,
+    *,
+    by: str = "region",
+    value: str = "revenue",
+    upper: float | str | None = "max",
+    n_boot: int = 500,
+    level: float = 0.95,
+    seed=None,
+) -> pd.DataFrame:
+    """Market potential not in our data, fitted per group and added up (未覆盖终端潜力).
+
+    Each group (region) gets ``round(unobserved_ratio * n)`` unseen terminals, where ``n`` is
+    the number of its terminals with positive volume, and :func:`missing_volume` is fitted on
+    that group alone. The total is the **sum** of the group estimates, so regional figures add
+    up to the national one by construction; its interval sums the groups' bootstrap draws
+    replicate by replicate (groups are independent). Each group's random numbers depend only on
+    ``seed`` and the group's name, so a regional report gives the same figure as the national
+    report's row for that region.
+
+    Groups with fewer than 3 terminals with positive volume cannot be fitted: their estimate is
+    missing (NaN), ``fitted`` is False, and they add nothing to the total.
+
+    Returns
+    -------
+    DataFrame
+        One row per group: ``by``, ``n_observed``, ``n_missing``, ``observed_volume``,
+        ``estimate``, ``low``, ``high``, ``fitted``; then one total row with ``by`` = None.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"region": ["E"] * 50 + ["W"] * 40,
+    ...                   "revenue": rng.lognormal(3, 1, 90)})
+    >>> t = missing_volume_by(d, 0.5, n_boot=50, seed=1)
+    >>> t["n_missing"].tolist(), bool(np.isclose(t["estimate"].iloc[:2].sum(), t["estimate"].iloc[2]))
+    ([25, 20, 45], True)
+    """
+    if unobserved_ratio < 0:
+        raise ValueError(f"unobserved_ratio must be >= 0, got {unobserved_ratio}")
+    _require(data, [by, value], "missing_volume_by")
+    a = (1 - level) / 2
+    rows, draws = [], []
+    for key, g in data.groupby(by, sort=True, observed=True):
+        x = _values(g, value, "missing_volume_by")
+        n = int((x > 0).sum())
+        m = int(round(unobserved_ratio * n))
+        row = {by: key, "n_observed": n, "n_missing": m, "observed_volume": float(x.sum())}
+        if n >= 3:
+            r = _missing_volume(
+                x[x > 0], n + m, upper=upper, n_boot=n_boot, seed=_group_seed(seed, key)
+            )
+            lo, hi = np.quantile(r["draws"], [a, 1 - a]) if n_boot else (np.nan, np.nan)
+            row.update(estimate=r["estimate"], low=float(lo), high=float(hi), fitted=True)
+            draws.append(r["draws"])
+        else:
+            row.update(estimate=np.nan, low=np.nan, high=np.nan, fitted=False)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    tot = {by: None, "fitted": bool(len(out) and out["fitted"].all())}
+    for c in ("n_observed", "n_missing"):
+        tot[c] = int(out[c].sum()) if len(out) else 0
+    tot["observed_volume"] = float(out["observed_volume"].sum()) if len(out) else 0.0
+    tot["estimate"] = float(out["estimate"].sum(min_count=1)) if len(out) else np.nan
+    if draws and n_boot:
+        lo, hi = np.quantile(np.sum(draws, axis=0), [a, 1 - a])
+        tot.update(low=float(lo), high=float(hi))
+    else:
+        tot.update(low=np.nan, high=np.nan)
+    return pd.concat([out, pd.DataFrame([tot])], ignore_index=True)[
+        [by, "n_observed", "n_missing", "observed_volume", "estimate", "low", "high", "fitted"]
+    ]
+
+
+# ---------------------------------------------------------------- fit validity
+
+
+#: Range of tail exponents accepted as a meaningful terminal-volume power law.
+ALPHA_RANGE = (1.0, 5.0)
+
+
+def _alternative_ok(alternative: str, params: dict, tail: np.ndarray) -> bool:
+    vals = np.array(list(params.values()), float)
+    if not np.all(np.isfinite(vals)):
+        return False
+    lo, hi = np.log(tail.min()), np.log(tail.max())
+    if alternative == "lognormal":
+        # a log-normal whose median lies far outside the data (mu = -2.6e5) is a degenerate
+        # fit (it imitates a power law), not a competing description
+        sigma, mu = params["sigma"], params["mu"]
+        return 0 < sigma <= 10 and lo - 3 * (hi - lo) - 10 <= mu <= hi + 10
+    if alternative == "exponential":
+        return params["lambda"] > 0
+    if alternative == "truncated_power_law":
+        return 0 < params["alpha"] < 20 and params["lambda"] >= 0
+    return True
+
+
+def tail_assessment(
+    values,
+    *,
+    min_sample: int = 50,
+    n_boot: int = 200,
+    seed=None,
+    alpha_range: tuple[float, float] = ALPHA_RANGE,
+    significance: float = 0.1,
+) -> dict:
+    """Fit a power-law tail and say whether the fit may be shown as a result.
+
+    Checks, in order (the first that fails sets ``status``):
+
+    * ``too_few``: fewer than ``min_sample`` positive values, or a fitted tail with fewer than
+      ``min_sample`` values (the client configuration's ``min_sample.tail_fit``);
+    * ``failed``: no valid fit (error, or ``alpha`` outside ``alpha_range``);
+    * ``rejected``: the goodness-of-fit bootstrap rejects the power law (``p_gof <
+      significance``, Clauset et al. 2009 sec. 4.1);
+    * ``valid`` otherwise.
+
+    Alternatives are compared only when the fit is valid; an alternative whose own fit is
+    degenerate (e.g. a log-normal with ``mu = -2.6e5``) gets the verdict ``not_fitted``
+    instead of a likelihood ratio.
+
+    Returns
+    -------
+    dict
+        ``status``, ``n``, ``min_sample`` and, when fitted, ``xmin``, ``alpha``, ``alpha_se``,
+        ``alpha_low``/``alpha_high`` (95% interval, ``alpha +- 1.96 se``), ``n_tail``,
+        ``tail_share`` (share of terminals in the tail), ``p_gof``, ``fit`` (the
+        :class:`FitResult`) and ``compare`` (DataFrame ``alternative, R, p, verdict``).
+
+    Examples
+    --------
+    >>> tail_assessment([1.0, 2.0, 3.0], min_sample=50)["status"]
+    'too_few'
+    """
+    x = np.asarray(values, float)
+    x = x[np.isfinite(x) & (x > 0)]
+    out: dict = {"status": "too_few", "n": int(x.size), "min_sample": int(min_sample)}
+    if x.size < max(min_sample, 3):
+        return out
+    try:
+        fit = fit_tail(x)
+    except ValueError:
+        out["status"] = "failed"
+        return out
+    s = fit.summary()
+    z = stats.norm.ppf(0.975)
+    out.update(
+        fit=fit,
+        xmin=s["xmin"],
+        alpha=s["alpha"],
+        alpha_se=s["alpha_se"],
+        alpha_low=s["alpha"] - z * s["alpha_se"],
+        alpha_high=s["alpha"] + z * s["alpha_se"],
+        n_tail=s["n_tail"],
+        tail_share=s["n_tail"] / x.size,
+    )
+    if s["n_tail"] < min_sample:
+        out["status"] = "too_few"
+        return out
+    if not (alpha_range[0] < s["alpha"] < alpha_range[1]) or not np.isfinite(s["alpha_se"]):
+        out["status"] = "failed"
+        return out
+    out["p_gof"] = fit.gof_pvalue(n_boot=n_boot, seed=seed) if n_boot else np.nan
+    if n_boot and out["p_gof"] < significance:
+        out["status"] = "rejected"
+        return out
+    rows = []
+    for alt in ALTERNATIVES:
+        try:
+            r = fit.compare(alt, significance=significance)
+            ok = _alternative_ok(alt, r["params"], fit.tail)
+        except (ValueError, FloatingPointError, OverflowError):
+            ok = False
+        if ok:
+            rows.append({k: r[k] for k in ("alternative", "R", "p", "verdict")})
+        else:
+            rows.append({"alternative": alt, "R": np.nan, "p": np.nan, "verdict": "not_fitted"})
+    out["compare"] = pd.DataFrame(rows)
+    out["status"] = "valid"
+    return out
+
+
+def lorenz_fit_valid(params: pd.DataFrame, n: int, *, min_sample: int = 50, max_rmse=0.02):
+    """Which parametric Lorenz fits of :func:`lorenz_fit` are meaningful.
+
+    A fit is valid when the data have at least ``min_sample`` terminals, its parameter is not at
+    a bound of the search (Pareto ``a`` in (1, 50), log-normal ``sigma`` in (0, 10)) and its
+    root-mean-square distance to the observed curve is at most ``max_rmse`` (2 percentage
+    points by default).
+
+    Returns
+    -------
+    DataFrame
+        ``params`` plus a boolean column ``valid``.
+    """
+    out = params.copy()
+    lo = np.where(out["model"] == "pareto", 1.0 + 1e-4, 1e-4)
+    hi = np.where(out["model"] == "pareto", 50.0 - 1e-3, 10.0 - 1e-3)
+    v = out["value"].to_numpy(float)
+    out["valid"] = (n >= min_sample) & (v > lo) & (v < hi) & (out["rmse"].to_numpy() <= max_rmse)
+    return out
+
+
+# ---------------------------------------------------------------- core distributors and linking
+
+
+def core_distributors(
+    customer_sales: pd.DataFrame,
+    customers: pd.DataFrame,
+    *,
+    cuts=(0.8, 0.95),
+    by: str = "region",
+) -> pd.DataFrame:
+    """The distributors that count as *core* for the terminal network: ABC class A of their
+    region (the first ``cuts`` value: the smallest set of top distributors of a region that
+    carries 80% of its revenue; the crossing distributor counts).
+
+    Computed on the whole dataset (all regions) so a regional report filters it.
+
+    Parameters
+    ----------
+    customer_sales : DataFrame
+        ``customer_id`` and ``revenue`` (sales of the period, any grouping; summed here).
+    customers : DataFrame
+        ``customer_id``, ``region`` and optionally ``customer_name``, ``city``.
+
+    Returns
+    -------
+    DataFrame
+        One row per distributor of ``customers``: ``customer_id``, ``customer_name``,
+        ``region``, ``city``, ``revenue``, ``abc_class``, ``is_core``.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"customer_id": ["a", "b", "c"], "region": ["E"] * 3})
+    >>> s = pd.DataFrame({"customer_id": ["a", "b", "c"], "revenue": [70.0, 20, 10]})
+    >>> core_distributors(s, c)["is_core"].tolist()
+    [True, True, False]
+    """
+    from ars_analysis.customers import abc_classify
+
+    _require(customers, ["customer_id", by], "customers")
+    rev = customer_sales.groupby("customer_id")["revenue"].sum()
+    base = customers.drop_duplicates("customer_id").copy()
+    for c in ("customer_name", "city"):
+        if c not in base:
+            base[c] = None
+    base = base[["customer_id", "customer_name", by, "city"]].reset_index(drop=True)
+    base["revenue"] = base["customer_id"].map(rev).fillna(0.0).astype(float)
+    frame = base.assign(_g=base[by].fillna("").astype(str))
+    abc = abc_classify(frame, "revenue", by="_g", cuts=list(cuts), sort=False)
+    base["abc_class"] = abc["abc_class"].astype(str).to_numpy()
+    base["is_core"] = (base["abc_class"] == "A") & (base["revenue"] > 0)
+    return base
+
+
+def _haversine_km(lat1, lon1, lat2, lon2):
+    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(v, float)) for v in (lat1, lon1, lat2, lon2))
+    a = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+#: Reason codes of :func:`linking_plan` (wording in ``labels/terminals.yml``).
+LINK_REASONS = ("same_city_supplies", "same_city", "nearest", "no_core_distributor")
+
+
+def linking_plan(
+    to_link: pd.DataFrame,
+    core: pd.DataFrame,
+    terminals: pd.DataFrame,
+    sales: pd.DataFrame | None = None,
+    *,
+    max_new_per_distributor: int = 10,
+    by: str = "region",
+) -> pd.DataFrame:
+    """Propose, for each terminal to link, the core distributor that should serve it.
+
+    Terminals are taken in order of ``volume_at_stake`` (largest first) and each is given the
+    best core distributor *of its region* that still has room (at most
+    ``max_new_per_distributor`` new terminals each, so the work is spread):
+
+    1. ``same_city_supplies``: a core distributor in the terminal's city that already sells to
+       it (the one selling most);
+    2. ``same_city``: a core distributor in the terminal's city (the one with the fewest
+       proposals so far, then the nearest);
+    3. ``nearest``: the nearest core distributor by straight-line distance, a distributor's
+       location being the centre (median latitude/longitude) of the terminals it supplies;
+    4. ``no_core_distributor``: the region has no core distributor with room.
+
+    Parameters
+    ----------
+    to_link : DataFrame
+        ``terminal_id``, ``by``, ``city``, ``volume_at_stake``.
+    core : DataFrame
+        Core distributors: ``customer_id``, ``customer_name``, ``by``, ``city``.
+    terminals : DataFrame
+        Terminal master (``terminal_id``, ``customer_id``, ``latitude``, ``longitude``) to
+        locate terminals and distributors.
+    sales : DataFrame, optional
+        Sales lines (``terminal_id``, ``customer_id``, ``revenue``): who already sells to whom.
+
+    Returns
+    -------
+    DataFrame
+        ``to_link`` plus ``proposed_customer_id``, ``proposed_customer_name``, ``reason``
+        (one of :data:`LINK_REASONS`) and ``distance_km`` (terminal to the distributor's
+        centre; missing without coordinates).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"terminal_id": ["t1", "t2"], "region": ["E", "E"],
+    ...                   "city": ["A", "B"], "volume_at_stake": [5.0, 3.0]})
+    >>> core = pd.DataFrame({"customer_id": ["c1"], "customer_name": ["甲"],
+    ...                      "region": ["E"], "city": ["A"]})
+    >>> master = pd.DataFrame({"terminal_id": ["t1", "t2"], "customer_id": [None, None]})
+    >>> linking_plan(t, core, master)["reason"].tolist()
+    ['same_city', 'nearest']
+    """
+    _require(to_link, ["terminal_id", by, "volume_at_stake"], "to_link")
+    _require(core, ["customer_id", by], "core")
+    out = to_link.sort_values(
+        ["volume_at_stake", "terminal_id"], ascending=[False, True], kind="mergesort"
+    ).reset_index(drop=True)
+    coords = terminals.drop_duplicates("terminal_id").set_index("terminal_id")
+    has_xy = {"latitude", "longitude"} <= set(coords.columns)
+    centre = pd.DataFrame(columns=["latitude", "longitude"])
+    if has_xy and "customer_id" in coords:
+        located = coords.dropna(subset=["latitude", "longitude", "customer_id"])
+        centre = located.groupby("customer_id")[["latitude", "longitude"]].median()
+    supplies = pd.Series(dtype=float)
+    if sales is not None and len(sales):
+        supplies = (
+            sales.dropna(subset=["terminal_id"])
+            .groupby(["terminal_id", "customer_id"])["revenue"]
+            .sum()
+        )
+    names = core.set_index("customer_id")
+    load: dict = {}
+    proposed, reasons, dist = [], [], []
+    for row in out.itertuples(index=False):
+        rd = row._asdict()
+        cands = core[core[by] == rd[by]]
+        cands = cands[[load.get(c, 0) < max_new_per_distributor for c in cands["customer_id"]]]
+        if cands.empty:
+            proposed.append(None)
+            reasons.append("no_core_distributor")
+            dist.append(np.nan)
+            continue
+        cid = cands["customer_id"].to_numpy()
+        if has_xy and rd["terminal_id"] in coords.index:
+            lat, lon = coords.loc[rd["terminal_id"], ["latitude", "longitude"]]
+            c = centre.reindex(cid)
+            km = _haversine_km(lat, lon, c["latitude"], c["longitude"])
+        else:
+            km = np.full(cid.size, np.nan)
+        km_key = np.where(np.isfinite(km), km, np.inf)
+        same = (
+            (cands["city"].to_numpy() == rd.get("city")) & pd.notna(rd.get("city"))
+            if "city" in cands
+            else np.zeros(cid.size, bool)
+        )
+        sold = np.array(
+            [float(supplies.get((rd["terminal_id"], c), 0.0)) for c in cid], dtype=float
+        )
+        n_load = np.array([load.get(c, 0) for c in cid])
+        if (same & (sold > 0)).any():
+            reason = "same_city_supplies"
+            order = np.lexsort((cid, km_key, -sold, ~(same & (sold > 0))))
+        elif same.any():
+            reason = "same_city"
+            order = np.lexsort((cid, km_key, n_load, ~same))
+        else:
+            reason = "nearest"
+            order = np.lexsort((cid, n_load, km_key))
+        k = order[0]
+        load[cid[k]] = load.get(cid[k], 0) + 1
+        proposed.append(cid[k])
+        reasons.append(reason)
+        dist.append(float(km[k]))
+    out["proposed_customer_id"] = proposed
+    out["proposed_customer_name"] = [
+        names.loc[c, "customer_name"] if c is not None and "customer_name" in names else None
+        for c in proposed
+    ]
+    out["reason"] = reasons
+    out["distance_km"] = dist
+    return out
+
+
+# ---------------------------------------------------------------- retailer margin
+
+
+def retailer_margins(sales: pd.DataFrame, products: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The retailer's gross margin on our products per terminal (巩固: the terminal's margin).
+
+    ``retail value = retail_price x quantity`` (the shelf price from the products table) and
+    ``retailer margin = retail value - revenue`` (what the terminal paid for the goods), on
+    the sales lines whose product has a retail price.
+
+    Returns
+    -------
+    DataFrame or None
+        None when no product has a retail price (then only our own margin can be shown);
+        otherwise one row per terminal: ``terminal_id``, ``retail_value``, ``purchase_value``
+        (revenue of the priced lines), ``retailer_margin``, ``retailer_margin_rate``
+        (margin / retail value) and ``priced_share`` (share of the terminal's revenue on lines
+        with a retail price).
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"terminal_id": ["t", "t"], "product_id": ["p", "q"],
+    ...                   "quantity": [10.0, 1.0], "revenue": [80.0, 5.0]})
+    >>> p = pd.DataFrame({"product_id": ["p", "q"], "retail_price": [10.0, None]})
+    >>> retailer_margins(s, p)[["retailer_margin", "retailer_margin_rate"]].values.tolist()
+    [[20.0, 0.2]]
+    """
+    if products is None or "retail_price" not in products:
+        return None
+    price = products.drop_duplicates("product_id").set_index("product_id")["retail_price"]
+    price = pd.to_numeric(price, errors="coerce")
+    price = price.where(price > 0)  # 0 or negative: unknown
+    if price.notna().sum() == 0:
+        return None
+    lines = sales.dropna(subset=["terminal_id"])
+    rp = lines["product_id"].map(price)
+    priced = rp.notna()
+    df = pd.DataFrame(
+        {
+            "terminal_id": lines["terminal_id"],
+            "retail_value": (rp * lines["quantity"]).where(priced, 0.0),
+            "purchase_value": lines["revenue"].where(priced, 0.0),
+            "revenue": lines["revenue"],
+        }
+    )
+    g = df.groupby("terminal_id", sort=True)[["retail_value", "purchase_value", "revenue"]].sum()
+    g["retailer_margin"] = g["retail_value"] - g["purchase_value"]
+    rv = g["retail_value"]
+    g["retailer_margin_rate"] = np.where(rv > 0, g["retailer_margin"] / rv.where(rv > 0), np.nan)
+    rev = g["revenue"]
+    g["priced_share"] = np.where(rev > 0, g["purchase_value"] / rev.where(rev > 0), np.nan)
+    return g.drop(columns="revenue").reset_index()
+
+
+# ---------------------------------------------------------------- the report's analysis
+
+
+@dataclass
+class TerminalNetwork:
+    """Everything the terminal-network report shows, for one scope (national or a region).
+
+    Numbers and frames only, in the package's vocabulary (no wording, no language); built by
+    :func:`analyse_terminal_network`. Top terminals are the client's one shared set
+    (:func:`ars_analysis.compose.top_terminals` on all data) filtered to the scope; the
+    concentration statistics (Gini, top-20% share, terminals needed for 80%) describe the
+    distribution within the scope.
+
+    Attributes
+    ----------
+    region : str, list or None
+        The scope (None = national).
+    terminals : DataFrame
+        One row per terminal of the scope (terminal master): ``terminal_id``,
+        ``terminal_name``, ``region``, ``city``, ``terminal_type``, ``customer_id`` (supplier
+        in the master), ``revenue``, ``quantity``, ``gross_margin``, ``rank`` (in the shared
+        ranking), ``is_top``, ``linked`` (supplier is a core distributor), ``visited``,
+        ``status`` (``both``/``linked_only``/``visited_only``/``neither``),
+        ``n_distributors`` (distributors that sold to it in the period), ``core_volume``,
+        ``non_core_volume`` (revenue bought via non-core distributors) and
+        ``volume_at_stake`` (= ``non_core_volume`` for top terminals not linked, else 0).
+    top_terminal_ids : list of str
+        Sorted IDs of the top terminals in the scope.
+    concentration : dict
+        Within the scope, terminals with positive revenue: ``n_terminals``, ``total``,
+        ``gini`` (+ ``_low``/``_high``), ``top_share`` (share of the top ``share`` of
+        terminals, + ``_low``/``_high``), ``n_for_50/80/90``.
+    by_region, by_type : DataFrame
+        :func:`concentration_table` per region / terminal type of the scope.
+    pareto, reach : DataFrame
+        Pareto curve (:func:`pareto_curve`) and :func:`terminals_to_reach` of the scope.
+    lorenz : dict
+        :func:`lorenz_fit` with ``params`` flagged by :func:`lorenz_fit_valid`.
+    tail : dict
+        :func:`tail_assessment`.
+    missing : DataFrame
+        :func:`missing_volume_by` per region of the scope plus the scope's total row
+        (``region`` None): the sum of the regional estimates.
+    coverage : DataFrame
+        Per region: ``n_terminals``, ``n_top``, ``linked``, ``visited``, ``both``,
+        ``linked_only``, ``visited_only``, ``neither``, ``coverage_rate``, ``linked_rate``,
+        ``top_revenue``, ``top_share_of_revenue``, ``volume_at_stake``, ``n_to_link``.
+    core : DataFrame
+        :func:`core_distributors` of the scope.
+    link_plan : DataFrame
+        :func:`linking_plan` for the top terminals not linked that buy via non-core
+        distributors: terminal columns plus ``proposed_customer_id``/``_name``, ``reason``,
+        ``distance_km``.
+    margins : DataFrame
+        :func:`terminal_margins` of the scope's terminals with sales, on the retailer's margin
+        when the products have a retail price (``margin_basis == "retailer"``), else on our
+        own gross margin (``"ours"``).
+    margin_basis : {"retailer", "ours"}
+    sales_period, visit_period : tuple of Timestamp or None
+    """
+
+    region: object
+    terminals: pd.DataFrame
+    top_terminal_ids: list
+    concentration: dict
+    by_region: pd.DataFrame
+    by_type: pd.DataFrame
+    pareto: pd.DataFrame
+    reach: pd.DataFrame
+    lorenz: dict
+    tail: dict
+    missing: pd.DataFrame
+    coverage: pd.DataFrame
+    core: pd.DataFrame
+    link_plan: pd.DataFrame
+    margins: pd.DataFrame
+    margin_basis: str
+    top_share: float
+    unobserved_ratio: float
+    sales_period: tuple | None = None
+    visit_period: tuple | None = None
+    params: dict = field(default_factory=dict)
+
+    @property
+    def n_top_terminals(self) -> int:
+        return len(self.top_terminal_ids)
+
+
+def _period(dates) -> tuple | None:
+    d = pd.to_datetime(pd.Series(dates)).dropna()
+    return (d.min(), d.max()) if len(d) else None
+
+
+def analyse_terminal_network(
+    dataset,
+    cfg=None,
+    *,
+    region=None,
+    n_boot: int = 500,
+    gof_boot: int = 200,
+    seed=0,
+) -> TerminalNetwork:
+    """The terminal-network analysis of one report (终端网络).
+
+    Definitions are computed on the whole ``dataset`` (all regions; pass it already restricted
+    to the analysis period with :func:`ars_analysis.dataset.subset`) and then filtered to
+    ``region``: the top terminals (:func:`ars_analysis.compose.top_terminals` with
+    ``cfg.definitions.top_terminal``), the core distributors (ABC class A of their region with
+    ``cfg.definitions.core_customer.abc_cuts``), the linking plan and the per-region estimates
+    of market potential. So a regional report names exactly the national report's top
+    terminals of that region, and its additive figures add up to the national ones.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Loaded data (``sales``, ``customers``, ``terminals``; optional ``visits``,
+        ``products.retail_price``).
+    cfg : ClientConfig, optional
+        The client configuration (default: the sample client's).
+    region : str or list, optional
+        Scope of the report (None = national).
+    n_boot, gof_boot : int
+        Bootstrap replicates for intervals and for the tail fit's goodness of fit.
+    seed : int
+
+    Returns
+    -------
+    TerminalNetwork
+    """
+    from ars_analysis.client import load_client_config
+    from ars_analysis.compose import filter_region, top_terminals
+
+    cfg = cfg or load_client_config()
+    if dataset.terminals is None:
+        raise ValueError("the terminal-network analysis needs the terminals table")
+    top_def = cfg.definitions.top_terminal
+    sales = dataset.sales
+    master = dataset.terminals.drop_duplicates("terminal_id").reset_index(drop=True)
+    for c in ("terminal_name", "city", "terminal_type", "customer_id", "region"):
+        if c not in master:
+            master[c] = None
+
+    # shared definitions, whole dataset
+    top = top_terminals(dataset, top_def).set_index("terminal_id")
+    core_all = core_distributors(
+        sales[["customer_id", "revenue"]],
+        dataset.customers,
+        cuts=cfg.definitions.core_customer.abc_cuts,
+    )
+    core_ids = set(core_all.loc[core_all["is_core"], "customer_id"])
+
+    lines = sales.loc[sales["terminal_id"].notna()]
+    per_t = lines.groupby("terminal_id")[["revenue", "quantity"]].sum()
+    cost = lines["cost"] if "cost" in lines else pd.Series(np.nan, index=lines.index)
+    per_t["gross_margin"] = (lines["revenue"] - cost).groupby(lines["terminal_id"]).sum(min_count=1)
+    is_core_line = lines["customer_id"].isin(core_ids)
+    per_t["core_volume"] = (
+        lines["revenue"].where(is_core_line, 0.0).groupby(lines["terminal_id"]).sum()
+    )
+    per_t["n_distributors"] = lines.groupby("terminal_id")["customer_id"].nunique()
+
+    t = master[
+        ["terminal_id", "terminal_name", "region", "city", "terminal_type", "customer_id"]
+    ].copy()
+    for c in ("revenue", "quantity", "core_volume"):
+        t[c] = t["terminal_id"].map(per_t[c]).fillna(0.0).astype(float)
+    t["gross_margin"] = t["terminal_id"].map(per_t["gross_margin"]).astype(float)
+    t["n_distributors"] = t["terminal_id"].map(per_t["n_distributors"]).fillna(0).astype(int)
+    t["non_core_volume"] = (t["revenue"] - t["core_volume"]).clip(lower=0.0)
+    t["rank"] = t["terminal_id"].map(top["rank"]).astype("Int64")
+    t["is_top"] = t["terminal_id"].map(top["is_top"]).fillna(False).astype(bool)
+    t["linked"] = t["customer_id"].isin(core_ids).to_numpy()
+    visits = dataset.visits
+    visit_period = None
+    if visits is not None and len(visits) and "terminal_id" in visits:
+        done = visits.loc[visits["check_in"].notna() & visits["terminal_id"].notna()]
+        t["visited"] = t["terminal_id"].isin(set(done["terminal_id"])).to_numpy()
+        visit_period = _period(done["check_in"])
+    else:
+        t["visited"] = False
+    t["status"] = np.select(
+        [t["linked"] & t["visited"], t["linked"], t["visited"]],
+        ["both", "linked_only", "visited_only"],
+        "neither",
+    )
+    t["volume_at_stake"] = np.where(t["is_top"] & ~t["linked"], t["non_core_volume"], 0.0)
+
+    # linking plan on the whole country, then filtered
+    to_link = t[t["is_top"] & ~t["linked"] & (t["volume_at_stake"] > 0)]
+    plan_all = linking_plan(
+        to_link,
+        core_all[core_all["is_core"]],
+        master,
+        lines,
+        max_new_per_distributor=cfg.terminals.max_new_per_distributor,
+    )
+
+    # market potential per region on the whole country, then filtered
+    positive_all = t[t["revenue"] > 0].assign(region=lambda d: d["region"].fillna(""))
+    missing_all = missing_volume_by(
+        positive_all, cfg.market.unobserved_terminal_ratio, n_boot=n_boot, seed=seed
+    )
+
+    # the scope
+    ts = filter_region(t, region)
+    plan = filter_region(plan_all, region)
+    if region is None:
+        missing = missing_all
+    else:
+        regions = [region] if isinstance(region, str) else list(region)
+        missing = missing_volume_total(missing_all[missing_all["region"].isin(regions)])
+    core = filter_region(core_all, region)
+    vol = ts[ts["revenue"] > 0]
+    share = top_def.share
+    rng = np.random.default_rng(seed)
+    if len(vol) >= 2:
+        overall = (
+            concentration_table(
+                vol, value="revenue", top=share, n_boot=n_boot, seed=int(rng.integers(2**31))
+            )
+            .iloc[0]
+            .to_dict()
+        )
+        by_region = concentration_table(vol, by="region", top=share, n_boot=n_boot, seed=seed)
+        by_type = concentration_table(
+            vol.assign(terminal_type=vol["terminal_type"].fillna("")),
+            by="terminal_type",
+            top=share,
+            n_boot=n_boot,
+            seed=seed,
+        )
+        pareto = pareto_curve(vol, value="revenue")
+        reach = terminals_to_reach(vol, (0.5, 0.8, 0.9), value="revenue", detail=True)
+        lf = lorenz_fit(vol, value="revenue")
+        lf["params"] = lorenz_fit_valid(lf["params"], len(vol), min_sample=cfg.min_sample.tail_fit)
+    else:
+        overall = {"n_terminals": len(vol), "total": float(vol["revenue"].sum())}
+        by_region = by_type = pareto = reach = pd.DataFrame()
+        lf = {"params": pd.DataFrame(), "curves": pd.DataFrame()}
+    tail = tail_assessment(
+        vol["revenue"].to_numpy(), min_sample=cfg.min_sample.tail_fit, n_boot=gof_boot, seed=seed
+    )
+
+    cov_rows = []
+    for reg, g in ts.groupby(ts["region"].fillna(""), sort=True):
+        h = g[g["is_top"]]
+        nh = len(h)
+        row = {
+            "region": reg or None,
+            "n_terminals": len(g),
+            "n_top": nh,
+            "linked": int(h["linked"].sum()),
+            "visited": int(h["visited"].sum()),
+        }
+        for st in ("both", "linked_only", "visited_only", "neither"):
+            row[st] = int((h["status"] == st).sum())
+        row["coverage_rate"] = (nh - row["neither"]) / nh if nh else np.nan
+        row["linked_rate"] = row["linked"] / nh if nh else np.nan
+        row["revenue"] = float(g["revenue"].sum())
+        row["top_revenue"] = float(h["revenue"].sum())
+        row["top_share_of_revenue"] = (
+            row["top_revenue"] / row["revenue"] if row["revenue"] else np.nan
+        )
+        row["n_not_linked"] = int((~h["linked"]).sum())
+        row["n_to_link"] = int((h["volume_at_stake"] > 0).sum())
+        row["volume_at_stake"] = float(h["volume_at_stake"].sum())
+        cov_rows.append(row)
+    cov = pd.DataFrame(cov_rows)
+
+    # margins: the retailer's when the products carry a retail price, else ours
+    scope_lines = lines[lines["terminal_id"].isin(set(ts["terminal_id"]))]
+    margins, basis = scope_margins(ts, scope_lines, dataset.products)
+
+    return TerminalNetwork(
+        region=region,
+        terminals=ts,
+        top_terminal_ids=sorted(ts.loc[ts["is_top"], "terminal_id"].astype(str).tolist()),
+        concentration=overall,
+        by_region=by_region,
+        by_type=by_type,
+        pareto=pareto,
+        reach=reach,
+        lorenz=lf,
+        tail=tail,
+        missing=missing,
+        coverage=cov,
+        core=core,
+        link_plan=plan,
+        margins=margins,
+        margin_basis=basis,
+        top_share=share,
+        unobserved_ratio=cfg.market.unobserved_terminal_ratio,
+        sales_period=_period(sales["date"]) if "date" in sales else None,
+        visit_period=visit_period,
+        params={"n_boot": n_boot, "gof_boot": gof_boot, "seed": seed},
+    )
+
+
+def missing_volume_total(groups: pd.DataFrame, by: str = "region") -> pd.DataFrame:
+    """Group rows of :func:`missing_volume_by` plus a total row that is their sum.
+
+    The total's interval is not recomputed here (the draws are not kept): it is the sum of the
+    group bounds only when there is a single group; otherwise the interval of
+    :func:`missing_volume_by`'s own total row should be used, so this helper keeps the total
+    interval missing unless one group.
+    """
+    g = groups[groups[by].notna()].reset_index(drop=True)
+    tot = {by: None, "fitted": bool(len(g) and g["fitted"].all())}
+    for c in ("n_observed", "n_missing"):
+        tot[c] = int(g[c].sum())
+    tot["observed_volume"] = float(g["observed_volume"].sum())
+    tot["estimate"] = float(g["estimate"].sum(min_count=1)) if len(g) else np.nan
+    one = len(g) == 1
+    tot["low"] = float(g["low"].iloc[0]) if one else np.nan
+    tot["high"] = float(g["high"].iloc[0]) if one else np.nan
+    return pd.concat([g, pd.DataFrame([tot])], ignore_index=True)
+
+
+def scope_margins(
+    terminals: pd.DataFrame, lines: pd.DataFrame, products: pd.DataFrame | None
+) -> tuple[pd.DataFrame, str]:
+    """Margin per terminal for the consolidation (巩固) view, and which margin it is.
+
+    ``"retailer"``: the terminal's own gross margin on our products (retail value minus what
+    it paid, :func:`retailer_margins`) when the products carry a retail price; ``"ours"``: our
+    gross margin on the terminal's purchases (revenue minus cost) otherwise; ``"none"`` when
+    neither can be computed.
+
+    Returns
+    -------
+    (DataFrame, str)
+        ``terminal_id``, ``terminal_name``, ``region``, ``terminal_type``, ``is_top``,
+        ``revenue`` (our sales to the terminal), ``margin``, ``margin_rate``, ``quadrant``
+        (:func:`terminal_margins`, volume = revenue), and the basis.
+    """
+    base = terminals.loc[terminals["revenue"] > 0, ["terminal_id", "revenue", "gross_margin"]]
+    rm = retailer_margins(lines, products)
+    if rm is not None:
+        m = base.merge(rm, on="terminal_id", how="inner")
+        m = m[m["retail_value"] > 0]
+        frame = pd.DataFrame(
+            {
+                "terminal_id": m["terminal_id"],
+                "revenue": m["retail_value"],
+                "gross_margin": m["retailer_margin"],
+                "sales": m["revenue"],
+            }
+        )
+        basis = "retailer"
+    elif base["gross_margin"].notna().any():
+        frame = base.assign(sales=base["revenue"]).dropna(subset=["gross_margin"])
+        basis = "ours"
+    else:
+        return pd.DataFrame(), "none"
+    if frame.empty:
+        return pd.DataFrame(), "none"
+    tm = terminal_margins(frame, None, volume="sales")
+    out = pd.DataFrame(
+        {
+            "terminal_id": tm["terminal_id"],
+            "revenue": tm["sales"],
+            "margin": tm["gross_margin"],
+            "margin_rate": tm["margin_rate"],
+            "quadrant": tm["quadrant"],
+        }
+    )
+    attrs = terminals[["terminal_id", "terminal_name", "region", "terminal_type", "is_top"]]
+    out = attrs.merge(out, on="terminal_id", how="inner")
+    out = out.sort_values(["margin", "terminal_id"], ascending=[False, True], kind="mergesort")
+    out = out.reset_index(drop=True)
+    out.attrs.update(tm.attrs)
+    return out, basis

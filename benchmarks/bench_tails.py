@@ -1,6 +1,11 @@
 """Benchmark of the power-law tail fit (ars_analysis.tails.fit_tail) against `powerlaw`.
 
-Run: .venv/bin/python benchmarks/bench_tails.py [--quick]
+Run: .venv/bin/python benchmarks/bench_tails.py [--quick | --before-after]
+
+``--before-after`` times only the fast xmin search as it was (every subsample stage before the
+first exact round, exact evaluations over whole tails) and as it is (one stage per round, exact
+evaluations that stop once a candidate is worse than the best) on the same 10^6 values (pure power law, log-normal, mixture) in one run and
+checks that xmin and alpha are identical.
 
 For each data set and size it times, in the same run:
 * ours, fast xmin search (the default), with peak traced memory (tracemalloc);
@@ -27,7 +32,51 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ars_analysis import tails as _tails  # noqa: E402
 from ars_analysis.tails import fit_tail  # noqa: E402
+
+#: The previous fast search: three subsample stages, all applied before any exact round, and
+#: every exact evaluation over the whole tail.
+OLD_OPTIONS = {"q_sizes": (32, 256, 2048), "lazy": False, "early_stop": False}
+
+
+def fit_tail_old(x):
+    """fit_tail with the previous fast search, for comparison in the same run only."""
+    new = _tails._search_continuous_fast
+
+    def old(x, cand, **kw):
+        return new(x, cand, **{**kw, **OLD_OPTIONS})
+
+    _tails._search_continuous_fast = old
+    try:
+        return fit_tail(x)
+    finally:
+        _tails._search_continuous_fast = new
+
+
+def speed_before_after(sizes=(1_000_000,)):
+    """Previous and current fast search on the same data, same run: time and identical
+    results."""
+    rows = []
+    for kind in ("power_law", "lognormal", "mixture"):
+        for n in sizes:
+            x = data(kind, n)
+            old, t_old, _ = timed(lambda x=x: fit_tail_old(x))
+            new, t_new, _ = timed(lambda x=x: fit_tail(x))
+            row = {
+                "data": kind,
+                "n": n,
+                "old_s": round(t_old, 2),
+                "new_s": round(t_new, 2),
+                "old_n_exact": old.search_.get("n_exact"),
+                "new_n_exact": new.search_.get("n_exact"),
+                "same_xmin": bool(old.xmin == new.xmin),
+                "same_alpha": bool(old.alpha == new.alpha),
+                "proved_exact": bool(new.search_.get("exact")),
+            }
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    return rows
 
 
 def data(kind: str, n: int, seed: int = 0) -> np.ndarray:
@@ -66,7 +115,19 @@ def run_powerlaw(x, xmin=None):
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes, < 1 minute")
+    ap.add_argument(
+        "--before-after",
+        action="store_true",
+        help="only the previous and the current fast xmin search on the same 10^6 values",
+    )
     args = ap.parse_args(argv)
+    if args.before_after:
+        rows = speed_before_after()
+        path = Path(__file__).resolve().parent / "results" / "tails_before_after.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"rows": rows}, indent=2))
+        print(f"written {path}")
+        return
     if args.quick:
         plan = [
             ("lognormal", 2000, True, True),

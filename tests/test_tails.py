@@ -194,3 +194,29 @@ def test_xmin_range_restricts_candidates():
         warnings.simplefilter("ignore")
         ref = powerlaw.Fit(x, xmin=(2, 4), verbose=0)
     assert fit.xmin == pytest.approx(ref.xmin)
+
+
+@pytest.mark.parametrize("kind", ["power_law", "mixture"])
+def test_lazy_subsample_stages_give_the_same_xmin(kind):
+    """The one-stage-per-round search (fast on a pure power law from the smallest value)
+    returns exactly the xmin/alpha of the previous all-stages-first search and, on a size the
+    exhaustive scan can do, of the exhaustive scan."""
+    from ars_analysis import tails as T
+
+    rng = np.random.default_rng(7)
+    for n in (3000, 60_000):
+        if kind == "power_law":
+            x = np.sort((1 - rng.random(n)) ** (-1 / 1.5))
+        else:
+            x = np.sort(np.r_[rng.lognormal(0, 1, n // 2), 3 * (1 - rng.random(n // 2)) ** -0.8])
+        cand = np.flatnonzero(np.r_[True, x[1:] != x[:-1]])[:-1]
+        d_new, a_new, info = T._search_continuous_fast(x, cand)
+        d_old, a_old, _ = T._search_continuous_fast(
+            x, cand, q_sizes=(32, 256, 2048), lazy=False, early_stop=False
+        )
+        assert info["exact"]
+        b_new, b_old = int(np.argmin(d_new)), int(np.argmin(d_old))
+        assert b_new == b_old and a_new[b_new] == a_old[b_old] and d_new[b_new] == d_old[b_old]
+        if n == 3000:
+            ex = fit_tail(x, xmin_search="exhaustive")
+            assert ex.xmin == x[cand[b_new]]

@@ -250,3 +250,13 @@ def test_charts_and_localize(network):
         loc = C.localize(cov, lang)
         assert ("覆盖率" if lang == "zh" else "Coverage rate") in loc.columns
         plt.close("all")
+
+
+def test_coverage_with_the_shared_top_set(network):
+    sales, terminals, visits = network
+    # the shared set names T3 and T8 (e.g. ranked on all data): coverage counts exactly them
+    cov = T.coverage(sales, terminals, visits, top_ids=["T3", "T8"]).set_index("region")
+    assert cov.loc["E", "n_high"] == 1 and cov.loc["W", "n_high"] == 1
+    assert cov.loc["E", "volume_not_linked"] == 80.0  # T3: supplier "" = not linked
+    b = T.buildout_list(sales, terminals, visits, top_ids=["T3", "T8"])
+    assert b["terminal_id"].tolist() == ["T3", "T8"]

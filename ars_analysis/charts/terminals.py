@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ars_analysis.charts.style import thousands
 from ars_analysis.labels import check_lang, label
 
 __all__ = [
@@ -21,6 +22,18 @@ __all__ = [
 
 _STATUS = ("both", "linked_only", "visited_only", "neither")
 _QUADRANTS = ("consolidate", "improve_margin", "grow", "review")
+
+
+def _value_name(by, value, lang, places=None) -> str:
+    """A group value as a reader sees it: regions translated, terminal types in words."""
+    from ars_analysis.presentation.tables import place_name
+    from ars_analysis.presentation.terminals import category_value
+
+    if by in ("region", "territory", "province"):
+        return place_name(value, lang, places)
+    if by == "terminal_type":
+        return category_value("terminal_type", value, lang)
+    return str(value)
 
 
 def _ax(ax, size=(7, 5)):
@@ -45,6 +58,7 @@ def plot_pareto(
     ax=None,
     by: str | None = None,
     marker: dict | None = None,
+    places: dict | None = None,
 ):
     """Ranked cumulative share curve(s) from :func:`ars_analysis.terminals.pareto_curve`.
 
@@ -57,7 +71,7 @@ def plot_pareto(
     for key, g in groups:
         xs = np.r_[0, g["terminal_share"].to_numpy()]
         ys = np.r_[0, g["cumulative_share"].to_numpy()]
-        ax.plot(xs, ys, label=None if key is None else str(key), lw=1.6)
+        ax.plot(xs, ys, label=None if key is None else _value_name(by, key, lang, places), lw=1.6)
     if marker:
         text = label("terminals.top_marker", lang, **marker)
         ax.axvline(marker["top"], color="grey", ls=":", lw=1)
@@ -71,7 +85,11 @@ def plot_pareto(
     ax.set_ylabel(label("terminals.volume_share", lang))
     ax.set_title(label("terminals.pareto_title", lang))
     if by:
-        ax.legend(title=label(f"common.{by}", lang) if by in ("region", "terminal_type") else by)
+        ax.legend(
+            title=label(f"common.{by}", lang) if by in ("region", "terminal_type") else by,
+            loc="lower right",
+            fontsize="small",
+        )
     return ax
 
 
@@ -101,7 +119,9 @@ def plot_lorenz(curves: pd.DataFrame, *, lang: str = "zh", ax=None, gini: float 
     return ax
 
 
-def plot_concentration(table: pd.DataFrame, *, by: str = "region", lang: str = "zh", ax=None):
+def plot_concentration(
+    table: pd.DataFrame, *, by: str = "region", lang: str = "zh", ax=None, places=None
+):
     """Gini per group with its bootstrap interval (table from ``concentration_table``)."""
     check_lang(lang)
     ax = _ax(ax)
@@ -109,7 +129,7 @@ def plot_concentration(table: pd.DataFrame, *, by: str = "region", lang: str = "
     y = np.arange(len(t))
     err = np.vstack([t["gini"] - t["gini_low"], t["gini_high"] - t["gini"]])
     ax.barh(y, t["gini"], xerr=np.nan_to_num(err), color="C0", capsize=3)
-    ax.set_yticks(y, t[by].astype(str))
+    ax.set_yticks(y, [_value_name(by, v, lang, places) for v in t[by]])
     ax.set_xlabel(label("terminals.gini", lang))
     ax.set_ylabel(label(f"common.{by}", lang) if by in ("region", "terminal_type") else by)
     ax.set_title(label("terminals.gini_title", lang))
@@ -132,20 +152,24 @@ def plot_tail(values, fit, *, lang: str = "zh", ax=None):
         share * fit.ccdf(xs),
         color="C3",
         lw=2,
-        label=label("terminals.power_law_fit", lang, alpha=fit.alpha, xmin=fit.xmin),
+        label=label("terminals.tail_fit_label", lang, n_tail=f"{fit.n_tail:,}"),
     )
-    ax.axvline(fit.xmin, color="C3", ls=":", lw=1)
-    ax.set_xlabel(label("terminals.volume", lang))
+    ax.axvline(fit.xmin, color="C3", ls=":", lw=1, label=label("terminals.tail_start", lang))
+    ax.set_xlabel(label("terminals.revenue_axis", lang))
     ax.set_ylabel(label("terminals.ccdf", lang))
     ax.set_title(label("terminals.tail_title", lang))
-    ax.legend()
+    thousands(ax, "x")
+    thousands(ax, "y", percent=True)
+    ax.legend(loc="lower left")
     return ax
 
 
-def plot_coverage(table: pd.DataFrame, *, by: str = "region", lang: str = "zh", ax=None):
+def plot_coverage(
+    table: pd.DataFrame, *, by: str = "region", lang: str = "zh", ax=None, places=None
+):
     """Stacked bars of high-volume terminals by coverage status (table from ``coverage``)."""
     check_lang(lang)
-    ax = _ax(ax, (8, 5))
+    ax = _ax(ax, (8, 1.6 + 0.45 * len(table)))
     t = table.sort_values("coverage_rate")
     y = np.arange(len(t))
     left = np.zeros(len(t))
@@ -155,11 +179,12 @@ def plot_coverage(table: pd.DataFrame, *, by: str = "region", lang: str = "zh", 
         left += t[s].to_numpy()
     for yi, (tot, rate) in enumerate(zip(left, t["coverage_rate"], strict=True)):
         ax.text(tot, yi, f" {rate:.0%}", va="center")
-    ax.set_yticks(y, t[by].astype(str))
+    ax.set_yticks(y, [_value_name(by, v, lang, places) for v in t[by]])
     ax.set_xlabel(label("terminals.n_high", lang))
     ax.set_ylabel(label(f"common.{by}", lang) if by in ("region", "terminal_type") else by)
     ax.set_title(label("terminals.coverage_title", lang))
-    ax.legend(loc="lower right", fontsize="small")
+    ax.set_xlim(0, max(1.0, float(left.max())) * 1.15)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, fontsize="small")
     return ax
 
 
@@ -170,17 +195,21 @@ def plot_margin_quadrants(
     ax=None,
     volume_threshold: float | None = None,
     margin_threshold: float | None = None,
+    basis: str | None = None,
 ):
-    """Volume x margin-rate scatter coloured by quadrant (frame from ``terminal_margins``)."""
+    """Volume x margin-rate scatter coloured by quadrant (frame from ``terminal_margins`` or
+    ``TerminalNetwork.margins``). ``basis`` ``"ours"``/``"retailer"`` says in the title and the
+    axis whose margin it is."""
     check_lang(lang)
     ax = _ax(ax, (8, 6))
     vt = margins.attrs.get("volume_threshold") if volume_threshold is None else volume_threshold
     mt = margins.attrs.get("margin_threshold") if margin_threshold is None else margin_threshold
-    d = margins[margins["volume"] > 0]
+    vol = "volume" if "volume" in margins else "revenue"
+    d = margins[margins[vol] > 0]
     for i, q in enumerate(_QUADRANTS):
         g = d[d["quadrant"] == q]
         ax.scatter(
-            g["volume"],
+            g[vol],
             g["margin_rate"],
             s=12,
             alpha=0.7,
@@ -188,6 +217,7 @@ def plot_margin_quadrants(
             label=label(f"terminals.{q}", lang),
         )
     ax.set_xscale("log")
+    thousands(ax, "x")
     if vt is not None:
         ax.axvline(vt, color="grey", ls="--", lw=1)
     if mt is not None:
@@ -195,37 +225,27 @@ def plot_margin_quadrants(
     from matplotlib.ticker import PercentFormatter
 
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel(label("terminals.volume", lang))
-    ax.set_ylabel(label("terminals.margin_rate", lang))
-    ax.set_title(label("terminals.quadrant_title", lang))
-    ax.legend(fontsize="small", loc="best")
+    if basis in ("ours", "retailer"):
+        ax.set_xlabel(label("terminals.revenue_axis", lang))
+        ax.set_ylabel(
+            label(
+                "terminals.our_margin_rate"
+                if basis == "ours"
+                else "terminals.retailer_margin_rate",
+                lang,
+            )
+        )
+        ax.set_title(label(f"terminals.margin_chart_{basis}", lang))
+    else:
+        ax.set_xlabel(label("terminals.volume", lang))
+        ax.set_ylabel(label("terminals.margin_rate", lang))
+        ax.set_title(label("terminals.quadrant_title", lang))
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
     return ax
 
 
 def localize(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """A copy of ``table`` with column headers and coded values (status, quadrant, verdict,
-    alternative) in the report language; unknown columns keep their names."""
-    import re
+    """Moved to :func:`ars_analysis.presentation.terminals.localize` (kept importable)."""
+    from ars_analysis.presentation.terminals import localize as _localize
 
-    from ars_analysis.labels import _all_labels
-
-    check_lang(lang)
-    known = _all_labels()
-
-    def head(c):
-        m = re.fullmatch(r"n_for_(\d+)", str(c))
-        if m:
-            return label("terminals.n_for", lang, share=m.group(1))
-        for ns in ("terminals", "common"):
-            if f"{ns}.{c}" in known:
-                return label(f"{ns}.{c}", lang)
-        return c
-
-    out = table.copy()
-    for col in ("status", "quadrant", "verdict", "alternative"):
-        if col in out:
-            out[col] = out[col].map(
-                lambda v: label(f"terminals.{v}", lang) if f"terminals.{v}" in known else v
-            )
-    out.columns = [head(c) for c in out.columns]
-    return out
+    return _localize(table, lang)
