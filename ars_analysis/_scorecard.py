@@ -73,6 +73,10 @@ _DIM_KEYS = {
 STRONG, WEAK = 70.0, 40.0
 
 
+#: When a dimension's ``within`` column is missing, the next larger scope to compare in.
+_WITHIN_FALLBACK = {"territory": ("region",), "city": ("territory", "region")}
+
+
 class ScorecardError(ValueError):
     """A scorecard file or dict is invalid; the message names the file and the key."""
 
@@ -308,15 +312,25 @@ class Scorecard:
                     )
                 )
             if dim["within"] and dim["within"] not in features.columns:
-                raise ScorecardError(
-                    f"{self.source}: dimensions.{key}.within: no column "
-                    f"{dim['within']!r} in the features"
+                # A client export without territories (or regions): compare within the next
+                # larger scope the data has, and say so.
+                fallback = next(
+                    (c for c in _WITHIN_FALLBACK.get(dim["within"], ()) if c in features), None
                 )
+                self.notes.append(
+                    f"{key}: no {dim['within']!r} in the data; compared within "
+                    f"{fallback or 'all distributors'}"
+                )
+                dim = {**dim, "within": fallback}
             used[key] = self._dim_score(features, raw, dim)
         if not used:
             raise ScorecardError(f"{self.source}: dimensions: none of them can be computed")
         groups = sorted(
-            {d["within"] for k, d in self.dimensions.items() if k in used and d["within"]}
+            {
+                d["within"]
+                for k, d in self.dimensions.items()
+                if k in used and d["within"] and d["within"] in features.columns
+            }
         )
         out = features[[self.id, *groups]].copy()
         for k, s in used.items():

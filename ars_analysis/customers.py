@@ -43,6 +43,7 @@ __all__ = [
     "at_risk",
     "computed_abc",
     "computed_abc_limits",
+    "customer_grades",
     "core_customer_inputs",
     "customer_features",
     "channel_agreement",
@@ -1480,6 +1481,59 @@ def _dataset_features(dataset, *, start=None, end=None, top_ids=None) -> pd.Data
         receivables=receivables,
         top_terminal_ids=top_ids,
     )
+
+
+def customer_grades(
+    dataset,
+    cfg=None,
+    *,
+    top: pd.DataFrame | None = None,
+    scorecard: Scorecard | str | None = None,
+) -> pd.DataFrame:
+    """Every distributor's scorecard grade for the dataset's period (the client's one
+    definition of a core customer: grade A).
+
+    Computed on **all** distributors of ``dataset`` (features, percentile dimensions within
+    territory) exactly as :func:`analyse_core_customers` does, so every report — core
+    customers, terminal network, field execution — names the same core customers.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        The period's dataset, every region.
+    cfg : ClientConfig, optional
+        The client configuration (its top-terminal definition feeds the reach dimension).
+    top : DataFrame, optional
+        :func:`ars_analysis.compose.top_terminals` of the dataset (computed when not given).
+    scorecard : Scorecard or path, optional
+        The grading standard (default ``config/scorecard_default.yml``).
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, ``customer_name``, ``region``, ``territory``, ``city`` (those the
+        customers table has), ``revenue``, ``score``, ``grade``, ``is_core`` (grade A).
+    """
+    from ars_analysis.client import load_client_config
+    from ars_analysis.compose import top_terminals
+
+    cfg = cfg or load_client_config()
+    card = scorecard if isinstance(scorecard, Scorecard) else Scorecard(scorecard)
+    if top is None:
+        top = top_terminals(dataset, cfg.definitions.top_terminal)
+    top_ids = top.loc[top["is_top"], "terminal_id"].astype(str).tolist()
+    feats = _dataset_features(dataset, top_ids=top_ids)
+    scored = card.score(feats)
+    info = [c for c in ("customer_name", "region", "territory") if c in feats]
+    out = feats[["customer_id", *info, "revenue"]].merge(
+        scored[["customer_id", "score", "grade"]], on="customer_id"
+    )
+    customers = dataset.tables.get("customers")
+    if customers is not None and "city" in customers and "city" not in out:
+        city = customers.drop_duplicates("customer_id").set_index("customer_id")["city"]
+        out["city"] = out["customer_id"].map(city)
+    out["is_core"] = out["grade"].astype(str) == "A"
+    return out.reset_index(drop=True)
 
 
 def period_grades(

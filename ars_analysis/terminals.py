@@ -1470,14 +1470,15 @@ def analyse_terminal_network(
     n_boot: int = 500,
     gof_boot: int = 200,
     seed=0,
+    core: pd.DataFrame | None = None,
 ) -> TerminalNetwork:
     """The terminal-network analysis of one report (终端网络).
 
     Definitions are computed on the whole ``dataset`` (all regions; pass it already restricted
     to the analysis period with :func:`ars_analysis.dataset.subset`) and then filtered to
     ``region``: the top terminals (:func:`ars_analysis.compose.top_terminals` with
-    ``cfg.definitions.top_terminal``), the core distributors (ABC class A of their region with
-    ``cfg.definitions.core_customer.abc_cuts``), the linking plan and the per-region estimates
+    ``cfg.definitions.top_terminal``), the core distributors (the client's one definition:
+    scorecard grade A, :func:`ars_analysis.compose.core_customers`), the linking plan and the per-region estimates
     of market potential. So a regional report names exactly the national report's top
     terminals of that region, and its additive figures add up to the national ones.
 
@@ -1493,6 +1494,9 @@ def analyse_terminal_network(
     n_boot, gof_boot : int
         Bootstrap replicates for intervals and for the tail fit's goodness of fit.
     seed : int
+    core : DataFrame, optional
+        :func:`ars_analysis.compose.core_customers` of the dataset (``customer_id``,
+        ``is_core``; computed when not given).
 
     Returns
     -------
@@ -1513,11 +1517,15 @@ def analyse_terminal_network(
 
     # shared definitions, whole dataset
     top = top_terminals(dataset, top_def).set_index("terminal_id")
-    core_all = core_distributors(
-        sales[["customer_id", "revenue"]],
-        dataset.customers,
-        cuts=cfg.definitions.core_customer.abc_cuts,
-    )
+    # core distributors: the client's one definition (scorecard grade A, on all distributors)
+    from ars_analysis.compose import core_customers
+
+    core_all = core if core is not None else core_customers(dataset, cfg, top=top.reset_index())
+    core_all = core_all.copy()
+    customers = dataset.customers.drop_duplicates("customer_id").set_index("customer_id")
+    for c in ("customer_name", "region", "city"):
+        if c not in core_all:
+            core_all[c] = core_all["customer_id"].map(customers[c]) if c in customers else None
     core_ids = set(core_all.loc[core_all["is_core"], "customer_id"])
 
     lines = sales.loc[sales["terminal_id"].notna()]

@@ -211,3 +211,18 @@ def test_grade_profile_means():
     b_sales = prof[(prof["grade"] == "B") & (prof["dimension"] == "sales")]
     assert b_sales["score"].item() == pytest.approx(np.mean([100, 50, 50]))
     assert set(prof["dimension_label"]) == {"sales volume", "growth", "margin rate"}
+
+
+def test_within_falls_back_to_the_region_when_the_data_has_no_territory():
+    # A client export without territories: the percentile dimension compares within the
+    # region (and says so) instead of failing; the scores equal those of the same groups given
+    # as territories.
+    card = Scorecard(SPEC)
+    by_region = card.score(FEATURES.rename(columns={"territory": "region"}))
+    assert any("territory" in n and "region" in n for n in card.notes)
+    by_territory = Scorecard(SPEC).score(FEATURES)
+    assert by_region["sales"].tolist() == by_territory["sales"].tolist() == [100, 50, 0, 50]
+    assert by_region["grade"].tolist() == by_territory["grade"].tolist()
+    # no region either: compared within all distributors
+    alone = Scorecard(SPEC).score(FEATURES.drop(columns="territory"))
+    assert alone["sales"].tolist() == [100, 200 / 3, 100 / 3, 0]

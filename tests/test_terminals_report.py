@@ -197,10 +197,19 @@ def test_retail_price_is_in_the_contract_with_chinese_headers(tmp_path):
 # ---------------------------------------------------------------- item 14: opportunity and plan
 
 
+def _core_c1_c3() -> pd.DataFrame:
+    # core customers as the client's definition gives them (scorecard grade A), fixed here so
+    # the opportunity can be checked by hand: every distributor but C2
+    return pd.DataFrame(
+        {"customer_id": ["C1", "C2", "C3", "C4"], "is_core": [True, False, True, True]}
+    )
+
+
 def test_opportunity_is_non_core_volume_and_each_terminal_gets_a_distributor():
-    r = analyse_terminal_network(_tiny(), _cfg(), n_boot=0, gof_boot=0)
+    r = analyse_terminal_network(_tiny(), _cfg(), n_boot=0, gof_boot=0, core=_core_c1_c3())
     core = set(r.core.loc[r.core["is_core"], "customer_id"])
-    assert "C1" in core and "C2" not in core  # E: C1 = 8,000 of 8,950
+    assert "C1" in core and "C2" not in core
+    assert r.core.set_index("customer_id").loc["C1", "customer_name"] == "东一"
     t = r.terminals.set_index("terminal_id")
     assert t.loc["T1", "is_top"] and not t.loc["T1", "linked"]
     # stake = what T1 buys via non-core C2 (900), not its whole revenue (2,900)
@@ -244,7 +253,7 @@ def test_linking_plan_same_city_then_nearest_with_a_cap():
 
 
 def test_actions_name_terminal_distributor_reason_and_stake():
-    r = analyse_terminal_network(_tiny(), _cfg(), n_boot=0, gof_boot=0)
+    r = analyse_terminal_network(_tiny(), _cfg(), n_boot=0, gof_boot=0, core=_core_c1_c3())
     s = P.terminal_summary(r, _cfg(), "en", None)
     items = s.actions[0].items
     assert items[0].name == "店1 → 东一"
