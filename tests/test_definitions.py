@@ -24,9 +24,7 @@ def test_core_customers_are_the_core_customer_reports_grade_a(sample):
     ds, cfg = sample
     shared = core_customers(ds, cfg).set_index("customer_id")
     report = analyse_core_customers(ds, cfg, segments=False).scored.set_index("customer_id")
-    assert shared["grade"].astype(str).sort_index().equals(
-        report["grade"].astype(str).sort_index()
-    )
+    assert shared["grade"].astype(str).sort_index().equals(report["grade"].astype(str).sort_index())
     assert set(shared.index[shared["is_core"]]) == set(report.index[report["grade"] == "A"])
 
 
