@@ -57,7 +57,13 @@ KINDS = (
 )
 
 #: ASCII words a Chinese page may use (besides codes with digits, single letters and names).
-ZH_ASCII_ALLOWED = frozenset({"ABC", "KPI", "Gini", "CI", "Excel"})
+ZH_ASCII_ALLOWED = frozenset(
+    {"ABC", "KPI", "Gini", "CI", "Excel"}
+    # the names of methods and their authors, cited as written in Chinese reports too
+    | {"Fisher", "Spearman", "Pearson", "Kendall", "Mann", "Theil", "Sen", "Clauset", "Shalizi",
+       "Newman", "Ultsch", "Lötsch", "Lorenz", "Pareto", "Vuong", "Monte", "Carlo", "PLoS",
+       "ONE", "Bootstrap"}
+)  # fmt: skip
 
 #: Name columns of the canonical data files whose values are client proper names.
 NAME_COLUMNS = {
@@ -79,7 +85,7 @@ _PATH = re.compile(
     r"|(?<![\w.])/(?:tmp|home|work|usr|opt|root|Users|var)/|(?<![A-Za-z])[A-Za-z]:\\"
 )
 _TRUNC = re.compile(r"\.\.\.|…")
-_ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_ASCII_WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9]*")
 #: Runs of Chinese characters (punctuation such as "（" separates runs, it is no word).
 _CJK_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _NETWORK = re.compile(

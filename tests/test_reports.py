@@ -687,7 +687,7 @@ def test_kill_during_render_keeps_the_previous_report(tmp_path, data_dir):
 
     out = tmp_path / "out"
     marker = tmp_path / "started"
-    proc = _render_process(tmp_path, data_dir, "print('FIRST')")
+    proc = _render_process(tmp_path, data_dir, "from IPython.display import HTML\nHTML('FIRST')")
     assert proc.wait(timeout=240) == 0
     first = (out / "job" / REPORT_HTML).read_text(encoding="utf-8")
     index = (out / INDEX_HTML).read_text(encoding="utf-8")
@@ -704,7 +704,7 @@ def test_kill_during_render_keeps_the_previous_report(tmp_path, data_dir):
     assert (out / INDEX_HTML).read_text(encoding="utf-8") == index
     assert [p.name for p in out.iterdir() if p.name.startswith(".")]  # the killed run's staging
     # the next run cleans it up and replaces the report
-    make_notebook(tmp_path / "nbs", "job", "print('SECOND')")
+    make_notebook(tmp_path / "nbs", "job", "from IPython.display import HTML\nHTML('SECOND')")
     render(tmp_path / "r.yml", progress=False)
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
     assert "SECOND" in (out / "job" / REPORT_HTML).read_text(encoding="utf-8")
