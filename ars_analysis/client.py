@@ -82,7 +82,7 @@ class Incentives(_Model):
 class ClientConfig(_Model):
     """A client's configuration (see ``config/clients/sample.yml`` for every key)."""
 
-    client: str = ""
+    client: str | dict[str, str] = ""
     region_names: dict[str, dict[str, str]] = {}
     definitions: Definitions = Definitions()
     min_sample: MinSample = MinSample()
@@ -90,6 +90,13 @@ class ClientConfig(_Model):
     terminals: Terminals = Terminals()
     incentives: Incentives = Incentives()
     source: str | None = None
+
+    def client_name(self, lang: str = "zh") -> str:
+        """The client's name in ``lang`` (``client: {zh: ..., en: ...}``; a plain string is
+        the client's proper name in every language)."""
+        if isinstance(self.client, dict):
+            return self.client.get(lang) or next(iter(self.client.values()), "")
+        return self.client
 
 
 #: The sample client's configuration shipped with the package.

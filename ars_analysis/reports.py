@@ -1102,7 +1102,7 @@ def _job_period(params: dict, data_period: tuple[str, str] | None) -> str:
     return f"{start or '…'} – {end or '…'}"
 
 
-def client_info(cfg: ReportConfig) -> tuple[str, dict]:
+def client_info(cfg: ReportConfig) -> tuple[str | dict, dict]:
     """The client's name (the client configuration's ``client``, else the report config's
     ``client``) and its extra place names, from ``cfg.client_config`` (None: the sample client).
 
@@ -1114,7 +1114,7 @@ def client_info(cfg: ReportConfig) -> tuple[str, dict]:
         client = load_client_config(cfg.client_config)
     except ClientConfigError as exc:
         raise ReportConfigError(str(exc)) from None
-    return (client.client or cfg.client), dict(client.region_names or {})
+    return (client.client or cfg.client), dict(client.region_names or {})  # str or {lang: name}
 
 
 def build_index(

@@ -42,6 +42,13 @@ TOP_ACTIONS = 3
 _esc = html.escape
 
 
+def client_in(client, lang: str) -> str:
+    """The client's name in ``lang`` (a {lang: name} mapping, or one proper name)."""
+    if isinstance(client, dict):
+        return client.get(lang) or next(iter(client.values()), "")
+    return client or ""
+
+
 def _L(key: str, lang: str, **kw) -> str:
     return label(f"reports.{key}", lang, **kw)
 
@@ -293,7 +300,7 @@ def index_page(
     *,
     lang: str,
     index_lang: str,
-    client: str,
+    client: str | dict,
     summaries: list[tuple[str | None, str]] = (),
     fingerprint: str = "",
     version: str = "",
@@ -307,6 +314,7 @@ def index_page(
     from ars_analysis.presentation.page import page
 
     check_lang(lang)
+    client = client_in(client, lang)
     title = _L("index_client_title", lang, client=client) if client else _L("index_title", lang)
     n_ok = sum(e.ok for e in entries)
     parts = [f"<h1>{_esc(title)}</h1>"]
@@ -437,7 +445,7 @@ def summary_page(
     region: str | None,
     lang: str,
     index_lang: str,
-    client: str,
+    client: str | dict,
     places: dict | None = None,
 ) -> str:
     """HTML of the executive summary of ``region`` in ``lang``: one block per report of that
@@ -452,7 +460,7 @@ def summary_page(
         key=lambda e: (e.notebook, e.name),
     )
     meta = [
-        (label("common.client", lang), client),
+        (label("common.client", lang), client_in(client, lang)),
         (label("common.scope", lang), scope),
         (label("common.rendered", lang), _dt.date.today().isoformat()),
     ]
@@ -466,7 +474,7 @@ def summary_page(
         f'<table class="ars-meta">{meta_html}</table></header>'
         f'<div class="ars-exec">{"".join(_exec_block(e, lang, entries) for e in mine)}</div>'
     )
-    tab = f"{title} — {client}" if client else title
+    tab = f"{title} — {client_in(client, lang)}" if client else title
     return page(tab, body, lang)
 
 
@@ -481,7 +489,7 @@ def write_batch_pages(
     root: str | Path,
     *,
     index_lang: str,
-    client: str,
+    client: str | dict,
     fingerprint: str = "",
     version: str = "",
     places: dict | None = None,

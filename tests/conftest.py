@@ -83,4 +83,4 @@ def rendered_batch(tmp_path_factory) -> RenderedBatch:
     else:
         results = render(cfg, jobs=2, progress=False)
     print(f"\nrendered test batch: {out}")
-    return RenderedBatch(out, results, client_info(cfg)[0])
+    return RenderedBatch(out, results, client_info(cfg)[0])  # str or {lang: name}

@@ -175,7 +175,10 @@ def test_rendered_batch_has_no_leaks(rendered_batch):
     root = rendered_batch.root
     assert rendered_batch.failed == [], rendered_batch.failed
     vocab = batch_vocabulary(
-        root, SAMPLE, sorted((REPO / "notebooks").glob("*.ipynb")), {rendered_batch.client}
+        root,
+        SAMPLE,
+        sorted((REPO / "notebooks").glob("*.ipynb")),
+        _client_names(rendered_batch.client),
     )
     leaks = batch_leaks(root, vocab)
     counts = {k: n for k, n in count_by_kind(leaks).items() if n}
@@ -228,7 +231,7 @@ summary = ReportSummary(
         )
     ],
     key_results=[KeyResult("n", "经销商数" if zh else "Distributors", fmt.number(len(t)))],
-    client=cfg.client,
+    client=cfg.client_name(lang),
 )
 save_summary(output_dir, summary)
 report_opening(summary)
@@ -331,3 +334,16 @@ def test_every_sample_region_and_territory_has_an_english_name():
         places |= set(frame.stack().dropna())
     untranslated = {p for p in places if place_name(p, "en") == p}
     assert not untranslated
+
+
+def _client_names(client) -> set[str]:
+    # the client's proper name(s): one string, or one per language
+    return set(client.values()) if isinstance(client, dict) else {client}
+
+
+def test_client_name_follows_the_report_language():
+    from ars_analysis.client import ClientConfig
+
+    named = ClientConfig(client={"zh": "甲公司", "en": "Jia Co."})
+    assert (named.client_name("zh"), named.client_name("en")) == ("甲公司", "Jia Co.")
+    assert ClientConfig(client="甲公司").client_name("en") == "甲公司"  # a proper name

@@ -990,7 +990,10 @@ def test_client_config_is_passed_to_every_notebook(tmp_path, data_dir):
     assert client_info(cfg)[0] == "甲公司"
     # without one: None (the sample client), whose name wins over reports.yml's `client`
     cfg.client_config, cfg.client = None, "备用名"
-    assert client_info(cfg)[0] == "示例客户（样本数据）"
+    assert client_info(cfg)[0] == {
+        "zh": "示例客户（样本数据）",
+        "en": "Sample client (synthetic data)",
+    }
     client.write_text("client: ''\n", encoding="utf-8")
     cfg.client_config = client
     assert client_info(cfg)[0] == "备用名"  # fallback: reports.yml's client

@@ -609,7 +609,7 @@ def core_customers_summary(
         findings=findings,
         actions=[cultivate, visit],
         key_results=key_results,
-        client=cfg.client,
+        client=cfg.client_name(lang),
         analysis="01_core_customers",
         region=region if isinstance(region, str) else None,
     )

@@ -339,7 +339,7 @@ def fieldforce_summary(
         findings=_findings(res, cfg, lang),
         actions=[_coaching_actions(res, lang), _top_actions(res, lang)],
         key_results=key_results(res, lang),
-        client=cfg.client,
+        client=cfg.client_name(lang),
         analysis="04_field_execution",
         region=region if isinstance(region, str) or region is None else ",".join(region),
     )

@@ -643,7 +643,7 @@ def incentives_summary(a, cfg, lang: str = "zh", region=None) -> ReportSummary:
         findings=findings,
         actions=actions,
         key_results=key_results,
-        client=cfg.client,
+        client=cfg.client_name(lang),
         analysis="incentives",
         region=region,
     )

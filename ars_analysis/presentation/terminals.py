@@ -212,7 +212,7 @@ def terminal_summary(
         findings=findings[:5],
         actions=actions,
         key_results=key_results,
-        client=cfg.client,
+        client=cfg.client_name(lang),
         analysis="terminal_network",
         region=region if isinstance(region, str) or region is None else ",".join(region),
     )
