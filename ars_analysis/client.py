@@ -73,6 +73,7 @@ class Terminals(_Model):
     # Terminal network: at most this many new top terminals proposed per core distributor in
     # the linking plan (spreads the work; the rest get the next-best distributor).
     max_new_per_distributor: int = Field(10, ge=1)
+    max_link_distance_km: float | None = Field(150.0, gt=0)
 
 
 class Incentives(_Model):

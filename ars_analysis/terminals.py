@@ -1189,7 +1189,9 @@ def _haversine_km(lat1, lon1, lat2, lon2):
 
 
 #: Reason codes of :func:`linking_plan` (wording in ``labels/terminals.yml``).
-LINK_REASONS = ("same_city_supplies", "same_city", "nearest", "no_core_distributor")
+LINK_REASONS = (
+    "same_city_supplies", "same_city", "nearest", "cultivate_local", "no_core_distributor"
+)  # fmt: skip
 
 
 def linking_plan(
@@ -1200,6 +1202,8 @@ def linking_plan(
     *,
     max_new_per_distributor: int = 10,
     by: str = "region",
+    max_distance_km: float | None = None,
+    customers: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Propose, for each terminal to link, the core distributor that should serve it.
 
@@ -1213,7 +1217,10 @@ def linking_plan(
        proposals so far, then the nearest);
     3. ``nearest``: the nearest core distributor by straight-line distance, a distributor's
        location being the centre (median latitude/longitude) of the terminals it supplies;
-    4. ``no_core_distributor``: the region has no core distributor with room.
+    4. ``cultivate_local``: the nearest core distributor is farther than ``max_distance_km``
+       (no one can serve a shop from 400 km away): propose instead the distributor that sells
+       most to the terminal today, to be cultivated into a core distributor;
+    5. ``no_core_distributor``: the region has no core distributor with room.
 
     Parameters
     ----------
@@ -1226,6 +1233,12 @@ def linking_plan(
         locate terminals and distributors.
     sales : DataFrame, optional
         Sales lines (``terminal_id``, ``customer_id``, ``revenue``): who already sells to whom.
+    max_distance_km : float, optional
+        The farthest a core distributor may be from a terminal it is proposed for (None: no
+        limit).
+    customers : DataFrame, optional
+        ``customer_id``, ``customer_name`` of every distributor (names of the local
+        distributors proposed for cultivation).
 
     Returns
     -------
@@ -1301,18 +1314,36 @@ def linking_plan(
             reason = "nearest"
             order = np.lexsort((cid, n_load, km_key))
         k = order[0]
+        if reason == "nearest" and max_distance_km is not None and km_key[k] > max_distance_km:
+            local = _largest_supplier(supplies, rd["terminal_id"])
+            if local is not None:
+                proposed.append(local)
+                reasons.append("cultivate_local")
+                dist.append(float(km[k]))
+                continue
         load[cid[k]] = load.get(cid[k], 0) + 1
         proposed.append(cid[k])
         reasons.append(reason)
         dist.append(float(km[k]))
     out["proposed_customer_id"] = proposed
-    out["proposed_customer_name"] = [
-        names.loc[c, "customer_name"] if c is not None and "customer_name" in names else None
-        for c in proposed
-    ]
+    all_names = names["customer_name"] if "customer_name" in names else pd.Series(dtype=object)
+    if customers is not None and "customer_name" in customers:
+        extra = customers.drop_duplicates("customer_id").set_index("customer_id")["customer_name"]
+        all_names = pd.concat([all_names, extra[~extra.index.isin(all_names.index)]])
+    out["proposed_customer_name"] = [all_names.get(c) if c is not None else None for c in proposed]
     out["reason"] = reasons
     out["distance_km"] = dist
     return out
+
+
+def _largest_supplier(supplies: pd.Series, terminal_id):
+    # the distributor that sold most to the terminal (None when nobody did)
+    try:
+        sold = supplies.xs(terminal_id, level="terminal_id")
+    except KeyError:
+        return None
+    sold = sold[sold > 0]
+    return None if sold.empty else sold.sort_index().idxmax()
 
 
 # ---------------------------------------------------------------- retailer margin
@@ -1572,6 +1603,8 @@ def analyse_terminal_network(
         master,
         lines,
         max_new_per_distributor=cfg.terminals.max_new_per_distributor,
+        max_distance_km=cfg.terminals.max_link_distance_km,
+        customers=dataset.customers,
     )
 
     # market potential per region on the whole country, then filtered

@@ -252,6 +252,39 @@ def test_linking_plan_same_city_then_nearest_with_a_cap():
     assert p.loc["t3", "distance_km"] == pytest.approx(5.1 * 111.19, rel=0.01)
 
 
+def test_far_core_distributor_is_replaced_by_cultivating_the_local_supplier():
+    # t3's nearest core distributor is ~567 km away: beyond the limit, the plan proposes to
+    # cultivate the distributor that supplies t3 most today (d9, not core), with the distance.
+    to_link = pd.DataFrame(
+        {"terminal_id": ["t3", "t5"], "region": ["E", "E"], "city": ["A", "A"],
+         "volume_at_stake": [20.0, 10.0]}
+    )  # fmt: skip
+    core = pd.DataFrame(
+        {"customer_id": ["c3"], "customer_name": ["丙"], "region": ["E"], "city": ["B"]}
+    )
+    master = pd.DataFrame(
+        {"terminal_id": ["t3", "t5", "s3"], "customer_id": [None, None, "c3"],
+         "latitude": [30.0, 30.0, 35.1], "longitude": [120.0] * 3}
+    )  # fmt: skip
+    sales = pd.DataFrame(
+        {"terminal_id": ["t3", "t3"], "customer_id": ["d8", "d9"], "revenue": [5.0, 7.0]}
+    )
+    names = pd.DataFrame({"customer_id": ["d8", "d9"], "customer_name": ["本地八", "本地九"]})
+    p = linking_plan(to_link, core, master, sales, max_distance_km=150, customers=names).set_index(
+        "terminal_id"
+    )
+    assert p.loc["t3", ["proposed_customer_id", "proposed_customer_name", "reason"]].tolist() == [
+        "d9", "本地九", "cultivate_local"
+    ]  # fmt: skip
+    assert p.loc["t3", "distance_km"] == pytest.approx(5.1 * 111.19, rel=0.01)
+    # t5 buys from nobody yet: the far core distributor is still the only proposal
+    assert p.loc["t5", ["proposed_customer_id", "reason"]].tolist() == ["c3", "nearest"]
+    # without a limit: the nearest core distributor, however far
+    far = linking_plan(to_link, core, master, sales).set_index("terminal_id")
+    assert far.loc["t3", "reason"] == "nearest"
+    assert "567" in P.reason_text("cultivate_local", 567.0, "en")
+
+
 def test_actions_name_terminal_distributor_reason_and_stake():
     r = analyse_terminal_network(_tiny(), _cfg(), n_boot=0, gof_boot=0, core=_core_c1_c3())
     s = P.terminal_summary(r, _cfg(), "en", None)

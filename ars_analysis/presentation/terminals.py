@@ -65,6 +65,8 @@ def reason_text(reason: str, distance_km, lang: str = "zh") -> str:
     """Why a distributor is proposed, in words (with the distance for the nearest one)."""
     if reason == "nearest" and not fmt.is_missing(distance_km):
         return _t("reason_nearest_km", lang, km=fmt.number(distance_km))
+    if reason == "cultivate_local" and not fmt.is_missing(distance_km):
+        return _t("reason_cultivate_km", lang, km=fmt.number(distance_km))
     return label(f"terminals.reason_values.{reason}", lang)
 
 
