@@ -50,7 +50,7 @@ def test_no_raw_values_and_one_language(results, region, lang):
     assert 3 <= len(summary.findings) <= 5
     assert 3 <= len(summary.key_results) <= 6
     names = set(res.reps["rep_name"].dropna()) | set(res.top.get("terminal_name", []))
-    names |= {cfg.client}
+    names |= {cfg.client_name(lang)}
     if lang == "en":
         stripped = text
         for n in sorted(names, key=len, reverse=True):
