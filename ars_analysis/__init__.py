@@ -7,7 +7,7 @@ Load a client's exports with :func:`load_dataset`, then use the analysis modules
 
 __version__ = "0.1.0"
 
-from ars_analysis.dataset import Dataset, subset
-from ars_analysis.loading import load_dataset
+from ars_analysis.data.dataset import Dataset, subset
+from ars_analysis.data.loading import load_dataset
 
 __all__ = ["Dataset", "__version__", "load_dataset", "subset"]

@@ -22,7 +22,7 @@ last_date       last date with a line
 ==============  =============================================================
 
 Grouping columns can be any sales column (``customer_id``, ``terminal_id``, ``product_id``,
-``rep_id``) and, when the source is a :class:`~ars_analysis.loading.Dataset`, attributes joined
+``rep_id``) and, when the source is a :class:`~ars_analysis.data.loading.Dataset`, attributes joined
 from the other tables: ``customer_region``, ``territory``, ``terminal_region``, ``terminal_type``,
 ``category``, and ``region`` (the terminal's region, else the customer's). ``rep_id`` is the
 line's rep, else the terminal's rep.
@@ -392,7 +392,7 @@ def terminal_sales(source, *, freq=None, start=None, end=None) -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
-    >>> from ars_analysis.dataset import Dataset
+    >>> from ars_analysis.data.dataset import Dataset
     >>> ds = Dataset({"sales": pd.DataFrame({
     ...         "date": pd.to_datetime(["2025-01-05"] * 3), "customer_id": ["C1"] * 3,
     ...         "terminal_id": ["T1", "T9", None], "product_id": ["P1"] * 3,

@@ -7,7 +7,7 @@ region) and a regional report *filters* the result; it never recomputes it on it
 Examples
 --------
 >>> import pandas as pd
->>> from ars_analysis.dataset import Dataset
+>>> from ars_analysis.data.dataset import Dataset
 >>> from ars_analysis.client import TopTerminal
 >>> ds = Dataset({
 ...     "terminals": pd.DataFrame({"terminal_id": [f"T{i}" for i in range(10)],
@@ -29,7 +29,7 @@ import math
 import pandas as pd
 
 from ars_analysis.client import TopTerminal
-from ars_analysis.dataset import Dataset
+from ars_analysis.data.dataset import Dataset
 
 __all__ = ["core_customers", "filter_region", "top_terminals"]
 

@@ -1016,7 +1016,7 @@ def core_customer_inputs(dataset, *, territory=None, freq: str = "Q") -> dict[st
     Parameters
     ----------
     dataset : Dataset
-        A loaded (and possibly :func:`~ars_analysis.dataset.subset`) dataset.
+        A loaded (and possibly :func:`~ars_analysis.data.dataset.subset`) dataset.
     territory : str or list of str, optional
         Keep only the distributors of these territories (责任地区).
     freq : {"M", "Q", "Y"}

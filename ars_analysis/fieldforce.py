@@ -29,7 +29,7 @@ first sales line falls in the window (:func:`new_terminal_list`), never first vi
 Inputs are DataFrames in the contract's columns (``visits``, ``terminals``, ``reps``,
 ``targets``) and the aggregated sales of :mod:`ars_analysis.aggregate`
 (``rep_sales(ds, freq="M")``, ``terminal_sales(ds)``). :func:`scorecard_from_dataset` is a thin
-convenience that takes a loaded :class:`~ars_analysis.dataset.Dataset`.
+convenience that takes a loaded :class:`~ars_analysis.data.dataset.Dataset`.
 
 Grouping: functions with a ``level`` argument group by ``"rep"`` (``rep_id``), ``"team"``
 (``team_id`` = the rep's ``manager_id``; a rep without a manager is its own team),
@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ars_analysis.contract import ACTIVITIES
+from ars_analysis.data.contract import ACTIVITIES
 
 #: Default standards shipped with the package (edit a copy, see :func:`load_standards`).
 STANDARDS_FILE = Path(__file__).parent / "config" / "visit_standards.yml"
@@ -301,7 +301,7 @@ def _require(df: pd.DataFrame | None, table: str, columns: Iterable[str]) -> Non
     if missing:
         raise ValueError(
             f"table {table!r} lacks column(s) {missing}; it has {list(df.columns)} "
-            "(see ars_analysis.contract for the expected names)"
+            "(see ars_analysis.data.contract for the expected names)"
         )
 
 
@@ -1910,7 +1910,7 @@ def rep_scorecard(
 
 
 def scorecard_from_dataset(dataset, *, top_terminal=None, **kwargs) -> pd.DataFrame:
-    """:func:`rep_scorecard` of a loaded :class:`~ars_analysis.dataset.Dataset`.
+    """:func:`rep_scorecard` of a loaded :class:`~ars_analysis.data.dataset.Dataset`.
 
     Reads ``visits``, ``terminals``, ``reps``, ``targets`` and the sales lines (for new
     terminals) from the dataset, the sales aggregates from

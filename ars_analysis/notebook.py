@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ars_analysis.dataset import Dataset
+from ars_analysis.data.dataset import Dataset
+from ars_analysis.data.outputs import write_text
 from ars_analysis.labels import check_lang, label
-from ars_analysis.outputs import write_text
 
 RESULTS_FILE = "results.json"
 

@@ -83,9 +83,9 @@ from typing import Any
 import yaml
 
 from ars_analysis import __version__
+from ars_analysis.data.outputs import atomic_path, write_text
 from ars_analysis.labels import LANGS, check_lang, label
 from ars_analysis.notebook import RESULTS_FILE
-from ars_analysis.outputs import atomic_path, write_text
 
 #: The notebook parameters the runner sets for every job.
 RUNNER_PARAMETERS = (

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ars_analysis.data.outputs import write_text
 from ars_analysis.labels import LANGS, check_lang, has_label, label
-from ars_analysis.outputs import write_text
 from ars_analysis.presentation.blocks import SUMMARY_FILE
 from ars_analysis.presentation.tables import place_name
 

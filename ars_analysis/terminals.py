@@ -1506,7 +1506,7 @@ def analyse_terminal_network(
     """The terminal-network analysis of one report (终端网络).
 
     Definitions are computed on the whole ``dataset`` (all regions; pass it already restricted
-    to the analysis period with :func:`ars_analysis.dataset.subset`) and then filtered to
+    to the analysis period with :func:`ars_analysis.data.dataset.subset`) and then filtered to
     ``region``: the top terminals (:func:`ars_analysis.compose.top_terminals` with
     ``cfg.definitions.top_terminal``), the core distributors (the client's one definition:
     scorecard grade A, :func:`ars_analysis.compose.core_customers`), the linking plan and the per-region estimates

@@ -6,7 +6,7 @@ Usage::
     .venv/bin/python benchmarks/bench_aggregate.py --quick   # 1 million lines
     .venv/bin/python benchmarks/bench_aggregate.py --lines 5000000
 
-The sales table (contract columns) is generated once with ``ars_analysis.synth.write_sales_lines``
+The sales table (contract columns) is generated once with ``ars_analysis.data.synth.write_sales_lines``
 as CSV and Parquet under ``benchmarks/.data/`` (git-ignored) and reused afterwards. Each approach
 then runs in its own subprocess, which reports its wall time and its own peak resident memory
 (``getrusage(RUSAGE_SELF).ru_maxrss``, i.e. interpreter + libraries + data). Every approach
@@ -140,7 +140,7 @@ def _run(approach: str, csv_path: Path, parquet_path: Path, out: Path) -> dict:
 
 def _data(n_lines: int) -> tuple[Path, Path, dict]:
     sys.path.insert(0, str(ROOT))
-    from ars_analysis.synth import write_sales_lines
+    from ars_analysis.data.synth import write_sales_lines
 
     DATA.mkdir(parents=True, exist_ok=True)
     csv_path = DATA / f"sales_{n_lines}.csv"

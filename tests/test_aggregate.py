@@ -17,8 +17,8 @@ from ars_analysis.aggregate import (
     sales_by,
     terminal_sales,
 )
-from ars_analysis.dataset import Dataset
-from ars_analysis.synth import generate_dataset, write_dataset
+from ars_analysis.data.dataset import Dataset
+from ars_analysis.data.synth import generate_dataset, write_dataset
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ars_analysis.contract import ACTIVITIES, ROLES, TABLES, TERMINAL_TYPES
-from ars_analysis.validation import CHECKS
+from ars_analysis.data.contract import ACTIVITIES, ROLES, TABLES, TERMINAL_TYPES
+from ars_analysis.data.quality import CHECKS
 
 README = Path(__file__).resolve().parents[1] / "data" / "README.md"
 

@@ -341,7 +341,7 @@ def test_unsorted_output_is_the_same_table_in_input_order():
 
 def test_core_customer_inputs_from_a_dataset():
     from ars_analysis.customers import core_customer_inputs, movement_periods
-    from ars_analysis.dataset import Dataset
+    from ars_analysis.data.dataset import Dataset
     from ars_analysis.presentation.customers import report_table
 
     dates = pd.to_datetime(["2024-02-01", "2024-05-01", "2025-02-01", "2025-05-03", "2025-05-04"])

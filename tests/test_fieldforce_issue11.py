@@ -22,7 +22,7 @@ import pytest
 from ars_analysis import fieldforce as ff
 from ars_analysis import load_dataset
 from ars_analysis.client import load_client_config
-from ars_analysis.dataset import Dataset
+from ars_analysis.data.dataset import Dataset
 from ars_analysis.presentation import fieldforce as pf
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from ars_analysis import labels as L
-from ars_analysis.dataset import Dataset, subset
+from ars_analysis.data.dataset import Dataset, subset
+from ars_analysis.data.outputs import atomic_path, write_excel, write_text
 from ars_analysis.notebook import read_results, record_results
-from ars_analysis.outputs import atomic_path, write_excel, write_text
 
 PACKAGE = Path(__file__).resolve().parents[1] / "ars_analysis"
 

@@ -249,7 +249,7 @@ def test_field_execution_notebook_other_region_in_english(tmp_path):
 
 
 def _region_sales(region: str) -> pd.DataFrame:
-    """Sales lines of a region as :func:`ars_analysis.dataset.subset` defines them (plain pandas):
+    """Sales lines of a region as :func:`ars_analysis.data.dataset.subset` defines them (plain pandas):
     lines of the region's customers or of the region's terminals."""
     sales = pd.read_csv(
         SAMPLE / "sales.csv", dtype={"customer_id": str, "terminal_id": str, "rep_id": str}

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from ars_analysis import load_dataset
-from ars_analysis.loading import add_cli, period_bound, read_mapping
-from ars_analysis.validation import DataValidationError
+from ars_analysis.data.loading import add_cli, period_bound, read_mapping
+from ars_analysis.data.validation import DataValidationError
 
 try:  # tests/ is a rootdir folder (no __init__.py) or a package
     from _fixtures_loading import base_tables, checksums, quality_row, write_folder
@@ -329,7 +329,7 @@ def test_old_xls_workbook_is_read_or_named(tmp_path):
 
 
 def test_cli_never_prints_a_traceback_without_debug(tmp_path, capsys, monkeypatch):
-    import ars_analysis.loading as loading
+    import ars_analysis.data.loading as loading
 
     folder = folder_with(tmp_path)
 

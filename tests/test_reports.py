@@ -342,7 +342,7 @@ def test_render_end_to_end(tmp_path, data_dir, capsys, monkeypatch):
         "import sys\nfrom IPython.display import HTML\nprint('STDOUT_MARKER')\n"
         "print('STDERR_MARKER', file=sys.stderr)\nHTML(f'<p>SHOWN {n} {region} {lang}</p>')",
         "import warnings\nwarnings.warn('WARNING_MARKER')",
-        "import pandas as pd\nfrom ars_analysis.outputs import write_excel\n"
+        "import pandas as pd\nfrom ars_analysis.data.outputs import write_excel\n"
         "write_excel(f'{output_dir}/table.xlsx', {'t': pd.DataFrame({'a': [n]})})",
         "from ars_analysis.notebook import record_results\n"
         "record_results(output_dir, n=n, total_revenue=1234.5)",

@@ -1,4 +1,4 @@
-"""Tests of ars_analysis.synth: determinism, integrity, the 2:8 shape, quality issues, CLI."""
+"""Tests of ars_analysis.data.synth: determinism, integrity, the 2:8 shape, quality issues, CLI."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ars_analysis.contract import ACTIVITIES, ROLES, TABLES, TERMINAL_TYPES
-from ars_analysis.synth import (
+from ars_analysis.data.contract import ACTIVITIES, ROLES, TABLES, TERMINAL_TYPES
+from ars_analysis.data.synth import (
     QUALITY_ISSUES,
     SALES_COLUMNS,
     add_cli,

@@ -18,7 +18,7 @@ import pytest
 
 from ars_analysis import load_dataset
 from ars_analysis.client import ClientConfig, load_client_config
-from ars_analysis.dataset import Dataset
+from ars_analysis.data.dataset import Dataset
 from ars_analysis.presentation import terminals as P
 from ars_analysis.terminals import (
     analyse_terminal_network,

@@ -10,12 +10,12 @@ import pandera.pandas as pa
 import pytest
 
 from ars_analysis import load_dataset
-from ars_analysis.contract import TABLES
-from ars_analysis.dataset import QUALITY_COLUMNS
-from ars_analysis.validation import (
+from ars_analysis.data.contract import TABLES
+from ars_analysis.data.dataset import QUALITY_COLUMNS
+from ars_analysis.data.quality import normalise_codes
+from ars_analysis.data.validation import (
     DataValidationError,
     format_quality,
-    normalise_codes,
     schema_for,
     validate,
 )
@@ -272,8 +272,8 @@ def test_one_million_lines_validate_fast():
 
 def test_every_check_has_a_name_in_both_report_languages():
     # The report appendix names each data-quality problem in the report's language.
+    from ars_analysis.data.quality import CHECKS
     from ars_analysis.labels import has_label, label
-    from ars_analysis.validation import CHECKS
 
     for check in CHECKS:
         assert has_label(f"quality.check_values.{check}"), check

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ars_analysis.data.outputs import write_text
 from ars_analysis.labels import check_lang, label
-from ars_analysis.outputs import write_text
 from ars_analysis.presentation import fmt
 from ars_analysis.presentation.tables import ReportTable, place_name
 

@@ -3,7 +3,7 @@ report's language, numbers formatted (thousands, percent, decimals), header row 
 filters, column widths set, names beside IDs (the tables carry them).
 
 Uses openpyxl's own number formats, freeze panes and auto-filter; the file is written
-atomically (:func:`ars_analysis.outputs.atomic_path`).
+atomically (:func:`ars_analysis.data.outputs.atomic_path`).
 
 Examples
 --------
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ars_analysis.outputs import atomic_path
+from ars_analysis.data.outputs import atomic_path
 from ars_analysis.presentation.tables import PLACE_COLUMNS, ReportTable
 
 #: Excel number format per kind of value.

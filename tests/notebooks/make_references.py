@@ -172,7 +172,7 @@ def make_reference(src: Path, out_dir: Path = HERE) -> tuple[str, str, float]:
     target = out_dir / src.name
     if target.exists() and target.read_text(encoding="utf-8") == text:
         return src.name, "unchanged", time.perf_counter() - t0
-    from ars_analysis.outputs import write_text
+    from ars_analysis.data.outputs import write_text
 
     write_text(target, text)
     return src.name, "written", time.perf_counter() - t0

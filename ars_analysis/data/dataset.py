@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ars_analysis.contract import TABLES
+from ars_analysis.data.contract import TABLES
 
 #: Columns of the data-quality table (:attr:`Dataset.quality`).
 QUALITY_COLUMNS = [

@@ -40,17 +40,10 @@ import pandas as pd
 import yaml
 from pandas.tseries.api import guess_datetime_format
 
-from ars_analysis.contract import TABLES
-from ars_analysis.dataset import MAPPING_COLUMNS, Dataset
-from ars_analysis.validation import (
-    CODE_ALIASES,
-    DataValidationError,
-    QualityLog,
-    format_quality,
-    normalise_codes,
-    short_repr,
-    validate,
-)
+from ars_analysis.data.contract import TABLES
+from ars_analysis.data.dataset import MAPPING_COLUMNS, Dataset
+from ars_analysis.data.quality import CODE_ALIASES, QualityLog, normalise_codes, short_repr
+from ars_analysis.data.validation import DataValidationError, format_quality, validate
 
 __all__ = ["DataValidationError", "MappingError", "add_cli", "load_dataset", "read_mapping"]
 
@@ -1221,7 +1214,7 @@ def _resolve(path: Path, folder: Path, mapping_dir: Path | None, key: str, mappi
 
 
 def load_dataset(path, mapping=None, *, period=None, strict=True) -> Dataset:
-    """Read, map, parse and validate a client's files into a :class:`~ars_analysis.dataset.Dataset`.
+    """Read, map, parse and validate a client's files into a :class:`~ars_analysis.data.dataset.Dataset`.
 
     Parameters
     ----------

@@ -9,7 +9,7 @@ headers seen in real exports). Matching is case-, space- and punctuation-insensi
 
 Examples
 --------
->>> from ars_analysis.contract import TABLES
+>>> from ars_analysis.data.contract import TABLES
 >>> TABLES["sales"].required_columns
 ['date', 'customer_id', 'product_id', 'quantity', 'revenue']
 """
