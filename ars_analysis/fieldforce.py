@@ -27,7 +27,7 @@ window of a regional report is that of the whole visit log, and new terminals ar
 first sales line falls in the window (:func:`new_terminal_list`), never first visits.
 
 Inputs are DataFrames in the contract's columns (``visits``, ``terminals``, ``reps``,
-``targets``) and the aggregated sales of :mod:`ars_analysis.aggregate`
+``targets``) and the aggregated sales of :mod:`ars_analysis.compose.aggregate`
 (``rep_sales(ds, freq="M")``, ``terminal_sales(ds)``). :func:`scorecard_from_dataset` is a thin
 convenience that takes a loaded :class:`~ars_analysis.data.dataset.Dataset`.
 
@@ -336,7 +336,7 @@ def _check_freq(freq: str | None) -> str | None:
 
 
 def _period_of(dates: pd.Series, freq: str) -> pd.Series:
-    """Period labels matching :mod:`ars_analysis.aggregate` (``2025-03``, ``2025Q1``, ``2025``)."""
+    """Period labels matching :mod:`ars_analysis.compose.aggregate` (``2025-03``, ``2025Q1``, ``2025``)."""
     if freq == "M":
         out = dates.dt.strftime("%Y-%m")
     elif freq == "Q":
@@ -1914,14 +1914,14 @@ def scorecard_from_dataset(dataset, *, top_terminal=None, **kwargs) -> pd.DataFr
 
     Reads ``visits``, ``terminals``, ``reps``, ``targets`` and the sales lines (for new
     terminals) from the dataset, the sales aggregates from
-    :func:`ars_analysis.aggregate.rep_sales` (monthly) and
-    :func:`ars_analysis.aggregate.terminal_sales`, and the shared top terminals from
+    :func:`ars_analysis.compose.aggregate.rep_sales` (monthly) and
+    :func:`ars_analysis.compose.aggregate.terminal_sales`, and the shared top terminals from
     :func:`ars_analysis.compose.top_terminals` with ``top_terminal`` (the client's
     ``definitions.top_terminal``; default: top 20 % within each region). Pass the whole
     dataset (all regions) and filter the rows: the top terminals are defined on all data.
     ``kwargs`` go to :func:`rep_scorecard`.
     """
-    from ars_analysis import aggregate
+    from ars_analysis.compose import aggregate
     from ars_analysis.compose import top_terminals as _shared_top
 
     tables = dataset.tables
@@ -2267,9 +2267,8 @@ def analyse_field_execution(
     >>> res = analyse_field_execution(load_dataset("data/sample"), region="华南")  # doctest: +SKIP
     >>> res.n_reps, res.visit_period  # doctest: +SKIP
     """
-    from ars_analysis import aggregate
     from ars_analysis.client import load_client_config
-    from ars_analysis.compose import top_terminals
+    from ars_analysis.compose import aggregate, top_terminals
 
     cfg = cfg if cfg is not None else load_client_config()
     tables = dataset.tables

@@ -417,7 +417,7 @@ class DataInfo:
 
     def _load(self):
         if self._dataset is None:
-            from ars_analysis import loading
+            from ars_analysis.data import loading
 
             self._dataset = loading.load_dataset(self.data_path, mapping=self.mapping_path)
         return self._dataset

@@ -1,7 +1,7 @@
 """Terminal network (终端网络): concentration, fitted tails, coverage and margins.
 
 Inputs are DataFrames: per-terminal sales from
-:func:`ars_analysis.aggregate.terminal_sales` (or ``sales_by(ds, ["terminal_id", ...])``), the
+:func:`ars_analysis.compose.aggregate.terminal_sales` (or ``sales_by(ds, ["terminal_id", ...])``), the
 ``terminals`` table (``terminal_id``, ``region``, ``terminal_type``, ``customer_id`` (empty =
 not linked to a distributor), ``rep_id``) and the ``visits`` table.
 

@@ -1,4 +1,4 @@
-"""Benchmark: aggregating a large sales table with DuckDB (ars_analysis.aggregate) vs plain pandas.
+"""Benchmark: aggregating a large sales table with DuckDB (ars_analysis.compose.aggregate) vs plain pandas.
 
 Usage::
 
@@ -11,7 +11,7 @@ as CSV and Parquet under ``benchmarks/.data/`` (git-ignored) and reused afterwar
 then runs in its own subprocess, which reports its wall time and its own peak resident memory
 (``getrusage(RUSAGE_SELF).ru_maxrss``, i.e. interpreter + libraries + data). Every approach
 computes the same two tables: per distributor, and per distributor x month, with the measures of
-``ars_analysis.aggregate.MEASURES`` (sums, line count, distinct dates / products / terminals,
+``ars_analysis.compose.aggregate.MEASURES`` (sums, line count, distinct dates / products / terminals,
 first and last date). The results are checked against the pandas baseline.
 
 Approaches:
@@ -81,13 +81,13 @@ def _pandas(path: str):
 
 
 def _duckdb(path: str):
-    from ars_analysis.aggregate import sales_by
+    from ars_analysis.compose.aggregate import sales_by
 
     return sales_by(path, ["customer_id"]), sales_by(path, ["customer_id"], freq="M")
 
 
 def _duckdb_held(path: str):
-    from ars_analysis.aggregate import SalesLines, sales_by
+    from ars_analysis.compose.aggregate import SalesLines, sales_by
 
     with SalesLines(path) as lines:
         return sales_by(lines, ["customer_id"]), sales_by(lines, ["customer_id"], freq="M")

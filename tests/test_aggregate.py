@@ -1,4 +1,4 @@
-"""Tests of ars_analysis.aggregate against an independent plain-pandas groupby."""
+"""Tests of ars_analysis.compose.aggregate against an independent plain-pandas groupby."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ars_analysis.aggregate import (
+from ars_analysis.compose.aggregate import (
     MEASURES,
     SalesLines,
     customer_sales,
@@ -263,7 +263,7 @@ def test_unknown_terminal_ids_do_not_become_phantom_terminals(tmp_path):
     import shutil
 
     from ars_analysis import load_dataset
-    from ars_analysis.aggregate import terminal_sales
+    from ars_analysis.compose.aggregate import terminal_sales
 
     src = Path(__file__).resolve().parents[1] / "data" / "sample"
     for f in src.glob("*.csv"):

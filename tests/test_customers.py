@@ -340,7 +340,8 @@ def test_unsorted_output_is_the_same_table_in_input_order():
 
 
 def test_core_customer_inputs_from_a_dataset():
-    from ars_analysis.customers import core_customer_inputs, movement_periods
+    from ars_analysis.compose import core_customer_inputs
+    from ars_analysis.customers import movement_periods
     from ars_analysis.data.dataset import Dataset
     from ars_analysis.presentation.customers import report_table
 

@@ -30,13 +30,8 @@ import pytest
 
 from ars_analysis import load_dataset
 from ars_analysis.client import load_client_config
-from ars_analysis.compose import top_terminals
-from ars_analysis.customers import (
-    analyse_core_customers,
-    dimension_gaps,
-    sales_trend,
-    scoped_abc,
-)
+from ars_analysis.compose import analyse_core_customers, top_terminals
+from ars_analysis.customers import dimension_gaps, sales_trend, scoped_abc
 from ars_analysis.presentation import customers as P
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -351,7 +346,7 @@ def test_no_segmentation_below_the_minimum_sample(runs):
 
 def test_segmentation_refused_when_every_split_leaves_a_tiny_segment():
     from ars_analysis.client import ClientConfig, MinSample
-    from ars_analysis.customers import _segment
+    from ars_analysis.customers import fit_segments
 
     rng = np.random.default_rng(0)
     # 30 distributors: 28 alike and 2 far away -> any split leaves a 2-distributor segment
@@ -362,9 +357,9 @@ def test_segmentation_refused_when_every_split_leaves_a_tiny_segment():
         }
     )
     cfg = ClientConfig(min_sample=MinSample(segments=30, per_segment=5))
-    seg, reason = _segment(f, cfg, 0)
+    seg, reason = fit_segments(f, cfg, 0)
     assert seg is None and reason == "small_segments"
-    seg, reason = _segment(f.head(20), cfg, 0)
+    seg, reason = fit_segments(f.head(20), cfg, 0)
     assert seg is None and reason == "too_few"
 
 

@@ -19,7 +19,7 @@ def sample():
 
 
 def test_core_customers_are_the_core_customer_reports_grade_a(sample):
-    from ars_analysis.customers import analyse_core_customers
+    from ars_analysis.compose import analyse_core_customers
 
     ds, cfg = sample
     shared = core_customers(ds, cfg).set_index("customer_id")

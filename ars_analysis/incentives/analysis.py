@@ -117,8 +117,8 @@ def monthly_kpis(ds, columns, top_terminal=None) -> pd.DataFrame | None:
     Returns ``rep_id, period`` + ``columns`` (one row per rep and month of the visit log), or
     None when the dataset has no visit log.
     """
-    from ars_analysis.aggregate import rep_sales, terminal_sales
     from ars_analysis.compose import top_terminals
+    from ars_analysis.compose.aggregate import rep_sales, terminal_sales
     from ars_analysis.fieldforce import rep_scorecard
 
     if not columns or not ds.has("visits") or not ds.has("terminals"):
@@ -269,7 +269,7 @@ def analyse_incentives(
     >>> a.comparison_window  # doctest: +SKIP
     ('2025-10', '2025-12')
     """
-    from ars_analysis.aggregate import sales_by
+    from ars_analysis.compose.aggregate import sales_by
 
     plans = [
         Plan.from_yaml(p) if not isinstance(p, Plan) else p for p in (plan_files or shipped_plans())

@@ -131,7 +131,7 @@ def explain_grades(
     Strengths are the (up to ``n``) highest dimension scores >= 70, weaknesses the lowest
     <= 40, e.g. "graded B (58): strong growth, terminal reach; weak margin rate". Never cut.
     """
-    from ars_analysis._scorecard import STRONG, WEAK
+    from ars_analysis.customers.grading import STRONG, WEAK
 
     check_lang(lang)
     dims = [k for k in getattr(scorecard, "used_", scorecard.dimensions) if k in scored.columns]

@@ -397,3 +397,22 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         if id_column and id_column in X.columns:
             out.insert(0, id_column, X[id_column].to_numpy())
         return out.reset_index(drop=True)
+
+
+def fit_segments(features: pd.DataFrame, cfg, random_state) -> tuple:
+    """Segments of all distributors, or ``(None, reason)`` when the sample is too small.
+
+    ``cfg`` is the client's core-customer configuration (its ``min_sample``); ``reason`` is
+    ``"too_few"`` or ``"small_segments"``.
+    """
+    ms = cfg.min_sample
+    n = len(features)
+    if n < ms.segments:
+        return None, "too_few"
+    hi = min(8, n // ms.per_segment)
+    while hi >= 2:
+        seg = CustomerSegmenter(k_range=(2, hi), random_state=random_state).fit(features)
+        if int(seg.profiles_["n_customers"].min()) >= ms.per_segment:
+            return seg, None
+        hi = seg.n_segments_ - 1
+    return None, "small_segments"

@@ -1,4 +1,6 @@
-"""Composition: the definitions every report shares, computed once on the whole dataset.
+"""The definitions every report shares, computed once on the whole dataset (top terminals).
+
+The client's core customers are :func:`ars_analysis.compose.customers.core_customers`.
 
 A national and a regional report must name the same top terminals and give a distributor the
 same grade. So a definition is computed on all the client's data (the analysis period, every
@@ -31,7 +33,7 @@ import pandas as pd
 from ars_analysis.client import TopTerminal
 from ars_analysis.data.dataset import Dataset
 
-__all__ = ["core_customers", "filter_region", "top_terminals"]
+__all__ = ["filter_region", "top_terminals"]
 
 
 def top_terminals(dataset: Dataset, definition: TopTerminal | None = None) -> pd.DataFrame:
@@ -90,12 +92,3 @@ def filter_region(table: pd.DataFrame, region, column: str = "region") -> pd.Dat
         return table.reset_index(drop=True)
     regions = [region] if isinstance(region, str) else list(region)
     return table[table[column].isin(regions)].reset_index(drop=True)
-
-
-def core_customers(dataset: Dataset, cfg=None, *, top: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every distributor with its scorecard grade and whether it is a core customer (grade A):
-    the client's one definition, computed on the whole dataset (see
-    :func:`ars_analysis.customers.customer_grades`)."""
-    from ars_analysis.customers import customer_grades
-
-    return customer_grades(dataset, cfg, top=top)

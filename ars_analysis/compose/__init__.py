@@ -1,0 +1,51 @@
+"""Composition: from a dataset to the inputs and results of every analysis.
+
+Like Kedro's nodes and pipelines: the analysis packages (:mod:`ars_analysis.customers`,
+:mod:`ars_analysis.terminals`, :mod:`ars_analysis.fieldforce`, :mod:`ars_analysis.incentives`)
+hold pure functions on frames; the functions here take a :class:`~ars_analysis.data.Dataset` and
+the client configuration, aggregate the sales lines (:mod:`~.aggregate`, the only module that
+touches DuckDB), apply the definitions every report shares (:mod:`~.definitions`: top terminals;
+core customers) and call the analyses. A national and a regional report compute a shared
+definition on the whole dataset and filter the result.
+
+Modules: :mod:`~.aggregate`, :mod:`~.definitions`, :mod:`~.customers`.
+"""
+
+from ars_analysis.compose.aggregate import (
+    FREQS,
+    MEASURES,
+    SalesLines,
+    customer_sales,
+    duckdb_config,
+    period_sales,
+    rep_sales,
+    sales_by,
+    terminal_sales,
+)
+from ars_analysis.compose.customers import (
+    analyse_core_customers,
+    core_customer_inputs,
+    core_customers,
+    customer_grades,
+    period_grades,
+)
+from ars_analysis.compose.definitions import filter_region, top_terminals
+
+__all__ = [
+    "FREQS",
+    "MEASURES",
+    "SalesLines",
+    "analyse_core_customers",
+    "core_customer_inputs",
+    "core_customers",
+    "customer_grades",
+    "customer_sales",
+    "duckdb_config",
+    "filter_region",
+    "period_grades",
+    "period_sales",
+    "rep_sales",
+    "sales_by",
+    "terminal_sales",
+    "top_terminals",
+]
