@@ -1,4 +1,4 @@
-"""Benchmark of the power-law tail fit (ars_analysis.tails.fit_tail) against `powerlaw`.
+"""Benchmark of the power-law tail fit (ars_analysis.terminals.tails.fit_tail) against `powerlaw`.
 
 Run: .venv/bin/python benchmarks/bench_tails.py [--quick | --before-after]
 
@@ -32,8 +32,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ars_analysis import tails as _tails  # noqa: E402
-from ars_analysis.tails import fit_tail  # noqa: E402
+from ars_analysis.terminals import tails as _tails  # noqa: E402
+from ars_analysis.terminals.tails import fit_tail  # noqa: E402
 
 #: The previous fast search: three subsample stages, all applied before any exact round, and
 #: every exact evaluation over the whole tail.

@@ -29,7 +29,7 @@ def test_core_customers_are_the_core_customer_reports_grade_a(sample):
 
 
 def test_terminal_network_links_through_the_same_core_customers(sample):
-    from ars_analysis.terminals import analyse_terminal_network
+    from ars_analysis.compose import analyse_terminal_network
 
     ds, cfg = sample
     shared = core_customers(ds, cfg)

@@ -1,4 +1,4 @@
-"""Tests of the power-law tail engine (ars_analysis.tails).
+"""Tests of the power-law tail engine (ars_analysis.terminals.tails).
 
 References: Clauset, Shalizi & Newman (2009) table 6.1 (tests/data/clauset2009_table1.csv),
 the `powerlaw` package (used here only, never at run time) and closed forms.
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ars_analysis.tails import _rpl, fit_tail, vuong_test
+from ars_analysis.terminals.tails import _rpl, fit_tail, vuong_test
 
 powerlaw = pytest.importorskip("powerlaw")
 REF = Path(powerlaw.__file__).parent / "reference_data"
@@ -201,7 +201,7 @@ def test_lazy_subsample_stages_give_the_same_xmin(kind):
     """The one-stage-per-round search (fast on a pure power law from the smallest value)
     returns exactly the xmin/alpha of the previous all-stages-first search and, on a size the
     exhaustive scan can do, of the exhaustive scan."""
-    from ars_analysis import tails as T
+    from ars_analysis.terminals import tails as T
 
     rng = np.random.default_rng(7)
     for n in (3000, 60_000):

@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from ars_analysis import terminals as T
-from ars_analysis.tails import FitResult
+from ars_analysis.terminals.tails import FitResult
 
 
 def test_fit_tail_reexported():

@@ -14,8 +14,7 @@ import pytest
 
 from ars_analysis import load_dataset
 from ars_analysis.client import load_client_config
-from ars_analysis.compose import top_terminals
-from ars_analysis.terminals import analyse_terminal_network
+from ars_analysis.compose import analyse_terminal_network, top_terminals
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 FAST = {"n_boot": 20, "gof_boot": 0, "seed": 0}

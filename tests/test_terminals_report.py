@@ -18,10 +18,10 @@ import pytest
 
 from ars_analysis import load_dataset
 from ars_analysis.client import ClientConfig, load_client_config
+from ars_analysis.compose import analyse_terminal_network
 from ars_analysis.data.dataset import Dataset
 from ars_analysis.presentation import terminals as P
 from ars_analysis.terminals import (
-    analyse_terminal_network,
     linking_plan,
     missing_volume_by,
     retailer_margins,
@@ -324,7 +324,7 @@ def test_tail_fit_valid_on_a_power_law_and_rejected_on_a_lognormal():
 
 
 def test_degenerate_alternative_is_not_compared():
-    from ars_analysis.terminals import _alternative_ok
+    from ars_analysis.terminals.fits import _alternative_ok
 
     tail = np.array([10.0, 20.0, 50.0, 400.0])
     assert not _alternative_ok("lognormal", {"mu": -2.643e5, "sigma": 300.0}, tail)

@@ -8,7 +8,7 @@ touches DuckDB), apply the definitions every report shares (:mod:`~.definitions`
 core customers) and call the analyses. A national and a regional report compute a shared
 definition on the whole dataset and filter the result.
 
-Modules: :mod:`~.aggregate`, :mod:`~.definitions`, :mod:`~.customers`.
+Modules: :mod:`~.aggregate`, :mod:`~.definitions`, :mod:`~.customers`, :mod:`~.terminals`.
 """
 
 from ars_analysis.compose.aggregate import (
@@ -29,15 +29,18 @@ from ars_analysis.compose.customers import (
     customer_grades,
     period_grades,
 )
-from ars_analysis.compose.definitions import filter_region, top_terminals
+from ars_analysis.compose.definitions import core_distributors, filter_region, top_terminals
+from ars_analysis.compose.terminals import analyse_terminal_network
 
 __all__ = [
     "FREQS",
     "MEASURES",
     "SalesLines",
     "analyse_core_customers",
+    "analyse_terminal_network",
     "core_customer_inputs",
     "core_customers",
+    "core_distributors",
     "customer_grades",
     "customer_sales",
     "duckdb_config",
