@@ -18,8 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ars_analysis import fieldforce as ff
-from ars_analysis import load_dataset
+from ars_analysis import compose, load_dataset
 from ars_analysis.client import load_client_config
 from ars_analysis.compose import top_terminals
 from ars_analysis.presentation import fieldforce as pf
@@ -31,9 +30,9 @@ SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 def world():
     ds = load_dataset(SAMPLE)
     cfg = load_client_config()
-    national = ff.analyse_field_execution(ds, cfg)
+    national = compose.analyse_field_execution(ds, cfg)
     regions = sorted(ds.reps["region"].dropna().unique())
-    regional = {r: ff.analyse_field_execution(ds, cfg, region=r) for r in regions}
+    regional = {r: compose.analyse_field_execution(ds, cfg, region=r) for r in regions}
     return ds, cfg, national, regional
 
 
@@ -56,7 +55,7 @@ def test_scorecard_uses_the_shared_top_terminals(world):
     # the scorecard of the incentive plans: top-terminal coverage on the shared set, not on a
     # national top 20 % ranked by the scorecard itself
     ds, cfg, national, _ = world
-    card = ff.scorecard_from_dataset(ds, top_terminal=cfg.definitions.top_terminal)
+    card = compose.scorecard_from_dataset(ds, top_terminal=cfg.definitions.top_terminal)
     c = card.set_index("rep_id")["top_terminal_coverage"]
     n = national.scorecard.set_index("rep_id")["top_terminal_coverage"]
     pd.testing.assert_series_equal(c.sort_index(), n.sort_index(), check_names=False)

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ars_analysis import compose, load_dataset
 from ars_analysis import fieldforce as ff
-from ars_analysis import load_dataset
 from ars_analysis.client import load_client_config
 from ars_analysis.data.dataset import Dataset
 from ars_analysis.presentation import fieldforce as pf
@@ -86,7 +86,7 @@ def test_new_terminals_are_first_sales_in_the_window_not_first_visits(shop_world
     new = ff.new_terminal_list(sales, terminals, start="2025-10-01", end="2025-12-31")
     assert new["terminal_id"].tolist() == ["T4"] and new["revenue"].tolist() == [100.0]
     ds = Dataset({"visits": visits, "terminals": terminals, "sales": sales})
-    assert ff.scorecard_from_dataset(ds, start="2025-10-01", end="2025-12-31")[
+    assert compose.scorecard_from_dataset(ds, start="2025-10-01", end="2025-12-31")[
         "new_terminals"
     ].tolist() == [1.0]
 
@@ -104,7 +104,7 @@ def test_new_terminals_unknown_without_enough_history(shop_world):
 
 def test_new_terminals_on_the_sample_are_not_the_visited_terminals():
     ds = load_dataset(SAMPLE)
-    res = ff.analyse_field_execution(ds)
+    res = compose.analyse_field_execution(ds)
     card = res.scorecard
     visited = ds.visits[ds.visits["check_in"].notna()].groupby("rep_id")["terminal_id"].nunique()
     # before: new_terminals == distinct visited terminals for 55 of 60 reps
@@ -144,7 +144,7 @@ def test_interval_and_p_value_never_contradict():
 def test_too_few_reps_is_a_caveat_not_a_finding():
     ds = load_dataset(SAMPLE)
     cfg = load_client_config()
-    res = ff.analyse_field_execution(ds, cfg, region="西北")  # 5 reps
+    res = compose.analyse_field_execution(ds, cfg, region="西北")  # 5 reps
     assert res.correlation["n"] == 5 and not res.correlation["sufficient"]
     for lang in ("zh", "en"):
         text = pf.correlation_text(res, lang)
@@ -157,12 +157,12 @@ def test_too_few_reps_is_a_caveat_not_a_finding():
     low = cfg.model_copy(
         update={"min_sample": cfg.min_sample.model_copy(update={"correlation": 5})}
     )
-    assert ff.analyse_field_execution(ds, low, region="西北").correlation["sufficient"]
+    assert compose.analyse_field_execution(ds, low, region="西北").correlation["sufficient"]
 
 
 def test_enough_reps_gives_rho_with_its_interval_and_p():
     ds = load_dataset(SAMPLE)
-    res = ff.analyse_field_execution(ds)
+    res = compose.analyse_field_execution(ds)
     c = res.correlation
     assert c["sufficient"] and c["n"] == 60
     text = pf.correlation_text(res, "en")
@@ -172,7 +172,7 @@ def test_enough_reps_gives_rho_with_its_interval_and_p():
 
 def test_no_problem_visits_gives_a_positive_sentence_and_no_table():
     ds = load_dataset(SAMPLE)
-    res = ff.analyse_field_execution(ds, region="华中")
+    res = compose.analyse_field_execution(ds, region="华中")
     assert res.issues.empty
     for lang in ("zh", "en"):
         html = pf.issues_block(res, lang)._repr_html_()
@@ -182,7 +182,7 @@ def test_no_problem_visits_gives_a_positive_sentence_and_no_table():
     bad = ds.visits.copy()
     i = bad.index[bad["check_in"].notna()][0]
     bad.loc[i, "check_out"] = bad.loc[i, "check_in"] - pd.Timedelta(minutes=5)
-    res2 = ff.analyse_field_execution(Dataset({**ds.tables, "visits": bad}), region=None)
+    res2 = compose.analyse_field_execution(Dataset({**ds.tables, "visits": bad}), region=None)
     html = pf.issues_block(res2, "en")._repr_html_()
     assert "<table" in html and "Check-out before check-in" in html
 
@@ -193,7 +193,7 @@ def test_no_problem_visits_gives_a_positive_sentence_and_no_table():
 def test_title_block_states_sales_and_visit_periods():
     ds = load_dataset(SAMPLE)
     cfg = load_client_config()
-    res = ff.analyse_field_execution(ds, cfg)
+    res = compose.analyse_field_execution(ds, cfg)
     for lang in ("zh", "en"):
         periods = dict(pf.fieldforce_summary(res, cfg, lang).periods)
         values = list(periods.values())

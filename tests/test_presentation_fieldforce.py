@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from ars_analysis import fieldforce as ff
-from ars_analysis import load_dataset
+from ars_analysis import compose, load_dataset
 from ars_analysis.client import load_client_config
 from ars_analysis.presentation import fieldforce as pf
 from ars_analysis.presentation import report_opening, write_workbook
@@ -24,7 +23,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def results():
     ds = load_dataset(SAMPLE)
     cfg = load_client_config()
-    return cfg, {r: ff.analyse_field_execution(ds, cfg, region=r) for r in (None, "西北")}
+    return cfg, {r: compose.analyse_field_execution(ds, cfg, region=r) for r in (None, "西北")}
 
 
 def _page_parts(res, cfg, lang):

@@ -8,7 +8,7 @@ touches DuckDB), apply the definitions every report shares (:mod:`~.definitions`
 core customers) and call the analyses. A national and a regional report compute a shared
 definition on the whole dataset and filter the result.
 
-Modules: :mod:`~.aggregate`, :mod:`~.definitions`, :mod:`~.customers`, :mod:`~.terminals`.
+Modules: :mod:`~.aggregate`, :mod:`~.definitions`, :mod:`~.customers`, :mod:`~.terminals`, :mod:`~.fieldforce`.
 """
 
 from ars_analysis.compose.aggregate import (
@@ -30,6 +30,7 @@ from ars_analysis.compose.customers import (
     period_grades,
 )
 from ars_analysis.compose.definitions import core_distributors, filter_region, top_terminals
+from ars_analysis.compose.fieldforce import analyse_field_execution, scorecard_from_dataset
 from ars_analysis.compose.terminals import analyse_terminal_network
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "MEASURES",
     "SalesLines",
     "analyse_core_customers",
+    "analyse_field_execution",
     "analyse_terminal_network",
     "core_customer_inputs",
     "core_customers",
@@ -49,6 +51,7 @@ __all__ = [
     "period_sales",
     "rep_sales",
     "sales_by",
+    "scorecard_from_dataset",
     "terminal_sales",
     "top_terminals",
 ]
