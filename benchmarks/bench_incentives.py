@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ars_analysis.incentives import AttainmentModel, Plan, shipped_plans, simulate  # noqa: E402
-from ars_analysis.incentives.engine import _measure_key, build_grid, reference_payout  # noqa: E402
+from ars_analysis.incentives.grid import _measure_key, build_grid  # noqa: E402
+from ars_analysis.incentives.reference import reference_payout  # noqa: E402
 
 
 def synthetic(n_reps: int, seed: int = 0):

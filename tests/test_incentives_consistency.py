@@ -16,7 +16,8 @@ import pytest
 
 from ars_analysis import load_dataset
 from ars_analysis.client import Incentives, load_client_config
-from ars_analysis.incentives.analysis import analyse_incentives, category_share
+from ars_analysis.compose import analyse_incentives
+from ars_analysis.incentives.analysis import category_share
 from ars_analysis.presentation import fmt
 from ars_analysis.presentation import incentives as pres
 

@@ -475,7 +475,9 @@ def test_vector_engine_with_many_scenarios_matches_exact_per_scenario(i):
     """The Monte Carlo path (S scenarios at once) pays each scenario as the exact engine does."""
     from dataclasses import replace
 
-    from ars_analysis.incentives.engine import build_grid, reference_payout, vector_payout
+    from ars_analysis.incentives.engine import vector_payout
+    from ars_analysis.incentives.grid import build_grid
+    from ars_analysis.incentives.reference import reference_payout
 
     rng = np.random.default_rng(100 + i)
     reps = pd.DataFrame({"rep_id": [f"R{j}" for j in range(6)], "region": list("NNNSSS")})

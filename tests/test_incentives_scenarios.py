@@ -146,7 +146,7 @@ def test_attainment_model_recovers_parameters():
     reg_mu = m.regions_.set_index("region").loc["N", "mu"]
     assert abs(m2.loc["R00", "mu"] - reg_mu) < abs(raw - reg_mu)
     # regional shocks: reps of one region move together
-    from ars_analysis.incentives.engine import build_grid
+    from ars_analysis.incentives.grid import build_grid
 
     g = build_grid(FLAT, sales, targets, reps=reps)
     a = np.log(m.sample(g, 2000, np.random.default_rng(0)))[:, :, 0]

@@ -8,7 +8,8 @@ touches DuckDB), apply the definitions every report shares (:mod:`~.definitions`
 core customers) and call the analyses. A national and a regional report compute a shared
 definition on the whole dataset and filter the result.
 
-Modules: :mod:`~.aggregate`, :mod:`~.definitions`, :mod:`~.customers`, :mod:`~.terminals`, :mod:`~.fieldforce`.
+Modules: :mod:`~.aggregate`, :mod:`~.definitions`, :mod:`~.customers`, :mod:`~.terminals`, :mod:`~.fieldforce`,
+:mod:`~.incentives`.
 """
 
 from ars_analysis.compose.aggregate import (
@@ -31,6 +32,7 @@ from ars_analysis.compose.customers import (
 )
 from ars_analysis.compose.definitions import core_distributors, filter_region, top_terminals
 from ars_analysis.compose.fieldforce import analyse_field_execution, scorecard_from_dataset
+from ars_analysis.compose.incentives import analyse_incentives, monthly_kpis
 from ars_analysis.compose.terminals import analyse_terminal_network
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "SalesLines",
     "analyse_core_customers",
     "analyse_field_execution",
+    "analyse_incentives",
     "analyse_terminal_network",
     "core_customer_inputs",
     "core_customers",
@@ -47,6 +50,7 @@ __all__ = [
     "customer_sales",
     "duckdb_config",
     "filter_region",
+    "monthly_kpis",
     "period_grades",
     "period_sales",
     "rep_sales",

@@ -4,7 +4,8 @@ A plan is a YAML file (see :mod:`ars_analysis.incentives.plan` for every key and
 ``ars_analysis/config/plans/`` for commented examples). :func:`payout` computes what each rep
 earns month by month; :func:`backtest` replays history under several plans; :func:`simulate`
 runs thousands of sales scenarios through each plan; :func:`sensitivity` moves one plan
-parameter at a time (tornado).
+parameter at a time (tornado). :func:`ars_analysis.compose.analyse_incentives` runs the
+analysis of a report on a dataset.
 
 Examples
 --------
@@ -14,7 +15,13 @@ Examples
 ('current', '现行方案', 'Current plan')
 """
 
-from ars_analysis.incentives.analysis import IncentiveAnalysis, analyse_incentives
+from ars_analysis.incentives.analysis import (
+    HORIZON_MONTHS,
+    IncentiveAnalysis,
+    category_share,
+    gate_failures,
+    recommend,
+)
 from ars_analysis.incentives.backtest import (
     BacktestResult,
     backtest,
@@ -33,8 +40,11 @@ from ars_analysis.incentives.simulate import (
 )
 
 __all__ = [
-    "analyse_incentives",
+    "HORIZON_MONTHS",
     "IncentiveAnalysis",
+    "category_share",
+    "gate_failures",
+    "recommend",
     "Plan",
     "PlanError",
     "SENSITIVITY_PARAMETERS",

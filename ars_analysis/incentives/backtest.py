@@ -19,12 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ars_analysis.incentives.engine import (
-    _measure_key,
-    build_grid,
-    payout,
-    vector_payout,
-)
+from ars_analysis.incentives.engine import payout, vector_payout
+from ars_analysis.incentives.grid import _measure_key, build_grid
 from ars_analysis.incentives.plan import Plan
 
 

@@ -4,6 +4,12 @@ A plan is a small tree of components, each a frozen dataclass. :meth:`Plan.from_
 :meth:`Plan.from_dict` check every key and report problems as ``PlanError`` (a ``ValueError``)
 naming the file, the key path (e.g. ``commissions[0].tiers[1].rate``) and what was expected.
 
+This module is longer than ~600 lines on purpose: the model (the dataclasses and :class:`Plan`)
+and its YAML parser/serialiser (``_parse_*``, ``_plan_to_dict``) refer to each other
+(``Plan.from_dict`` parses, the parser builds the dataclasses), and the parser is about to be
+replaced by the one config model of issue 13 (pydantic); splitting it now would only add an
+import cycle.
+
 Vocabulary (all money amounts are per payout period, i.e. per month, unless said otherwise):
 
 ``base_pay``

@@ -39,7 +39,8 @@ from ars_analysis.incentives.backtest import (
     _results_only,
     kpi_months,
 )
-from ars_analysis.incentives.engine import Grid, build_grid, vector_payout
+from ars_analysis.incentives.engine import vector_payout
+from ars_analysis.incentives.grid import Grid, build_grid
 from ars_analysis.incentives.plan import SENSITIVITY_PARAMETERS, Plan
 
 
