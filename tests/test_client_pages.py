@@ -1,6 +1,6 @@
 """Leak checks: what a client must never see in a page or a workbook.
 
-The checker (:mod:`ars_analysis.report_checks`) is tested on pages built here, one per leak
+The checker (:mod:`ars_analysis.reports.checks`) is tested on pages built here, one per leak
 kind, and on clean pages; then it runs over every page and workbook of a batch rendered from the
 real notebooks (the ``rendered_batch`` fixture of ``conftest.py``, shared with the browser test).
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from ars_analysis.report_checks import (
+from ars_analysis.reports.checks import (
     KINDS,
     Vocabulary,
     batch_leaks,
@@ -311,7 +311,7 @@ def test_a_report_built_with_the_presentation_layer_passes(tmp_path):
 def test_client_data_file_names_are_not_leaks():
     # The appendix names the client's own file a problem was found in; a repository path or a
     # file the client never gave us is still a leak.
-    from ars_analysis.report_checks import Vocabulary, text_leaks
+    from ars_analysis.reports.checks import Vocabulary, text_leaks
 
     vocab = Vocabulary(files={"sales.csv"})
     assert text_leaks("文件 sales.csv：退货行 187 行", "zh", vocab) == []

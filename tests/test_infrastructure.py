@@ -12,7 +12,7 @@ import pytest
 from ars_analysis import labels as L
 from ars_analysis.data.dataset import Dataset, subset
 from ars_analysis.data.outputs import atomic_path, write_excel, write_text
-from ars_analysis.notebook import read_results, record_results
+from ars_analysis.presentation.record import read_results, record_results
 
 PACKAGE = Path(__file__).resolve().parents[1] / "ars_analysis"
 
@@ -194,7 +194,7 @@ def test_ars_without_a_command_prints_help_and_fails(capsys):
 
 
 def test_report_intro_states_period_parameters_and_quality_in_the_report_language():
-    from ars_analysis.notebook import report_intro
+    from ars_analysis.presentation.record import report_intro
 
     ds = _dataset()
     ds.quality = pd.DataFrame(

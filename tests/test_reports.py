@@ -344,7 +344,7 @@ def test_render_end_to_end(tmp_path, data_dir, capsys, monkeypatch):
         "import warnings\nwarnings.warn('WARNING_MARKER')",
         "import pandas as pd\nfrom ars_analysis.data.outputs import write_excel\n"
         "write_excel(f'{output_dir}/table.xlsx', {'t': pd.DataFrame({'a': [n]})})",
-        "from ars_analysis.notebook import record_results\n"
+        "from ars_analysis.presentation.record import record_results\n"
         "record_results(output_dir, n=n, total_revenue=1234.5)",
         "from ars_analysis.presentation import KeyResult, ReportSummary, save_summary\n"
         "save_summary(output_dir, ReportSummary(title='谁是核心客户？', question='Q', lang=lang,"
@@ -461,7 +461,7 @@ def test_job_parameters_reach_the_notebook(tmp_path, data_dir):
     nb = make_notebook(
         nbs,
         "p",
-        "from ars_analysis.notebook import record_results\n"
+        "from ars_analysis.presentation.record import record_results\n"
         "record_results(output_dir, n=n, ratio=ratio, names=names, region=region, lang=lang)",
     )
     out = tmp_path / "out" / "p"
@@ -499,7 +499,7 @@ def test_render_is_a_subcommand_of_ars():
 
     args = build_parser().parse_args(["render", "--jobs", "2", "--only", "04_*"])
     assert args.command == "render" and args.jobs == 2 and args.only == "04_*"
-    assert args.func.__module__ == "ars_analysis.reports"
+    assert args.func.__module__ == "ars_analysis.reports.cli"
 
 
 def test_dead_kernel_is_a_failure_with_an_error_page(tmp_path):
@@ -804,7 +804,7 @@ def _batch(root: Path, jobs) -> list[dict]:
 
 @pytest.fixture
 def batch(tmp_path):
-    from ars_analysis.summary_pages import write_batch_pages
+    from ars_analysis.reports.pages import write_batch_pages
 
     root = tmp_path / "out"
     jobs = [
@@ -908,7 +908,7 @@ def test_executive_summary_per_scope_and_language(batch):
 
 
 def test_batch_pages_are_self_contained_and_leak_free(batch):
-    from ars_analysis.report_checks import Vocabulary, page_leaks
+    from ars_analysis.reports.checks import Vocabulary, page_leaks
 
     root, _, written = batch
     vocab = Vocabulary(
@@ -925,7 +925,7 @@ def test_batch_pages_are_cheap(tmp_path):
     """Summaries and indexes of a large batch take well under a second of the run."""
     import time
 
-    from ars_analysis.summary_pages import write_batch_pages
+    from ars_analysis.reports.pages import write_batch_pages
 
     jobs = [
         (f"0{k}_x-{r}", f"0{k}_x", r, "zh", "ok", _summary(f"问题{k}", "zh", r))

@@ -4,7 +4,8 @@ Analyses return numbers and frames in one vocabulary and take no language. This 
 them into localised tables (:class:`ReportTable`), sentences from the label files (:func:`say`),
 the blocks of a report in the order of the report standard (title block, key findings, actions,
 sections, appendix), formatted workbooks (:func:`write_workbook`) and self-contained pages
-(:mod:`~ars_analysis.presentation.page`).
+(:mod:`~ars_analysis.presentation.page`); :func:`record_results` writes the key results of a
+notebook for the runner and the tests (:mod:`~ars_analysis.presentation.record`).
 """
 
 from ars_analysis.presentation import fmt
@@ -30,10 +31,14 @@ from ars_analysis.presentation.blocks import (
     title_block,
 )
 from ars_analysis.presentation.definitions import appendix
+from ars_analysis.presentation.record import RESULTS_FILE, read_results, record_results
 from ars_analysis.presentation.tables import ReportTable, header, place_name, with_names
 from ars_analysis.presentation.workbook import write_workbook
 
 __all__ = [
+    "RESULTS_FILE",
+    "read_results",
+    "record_results",
     "Action",
     "ActionList",
     "Finding",

@@ -29,7 +29,7 @@ values), except for ``network``/``<pre>``, which are found in the markup. Error 
 
 Run over a rendered batch::
 
-    python -m ars_analysis.report_checks reports --data data/sample
+    python -m ars_analysis.reports.checks reports --data data/sample
 """
 
 from __future__ import annotations
@@ -309,7 +309,7 @@ def batch_vocabulary(
 ) -> Vocabulary:
     """The vocabulary of a rendered batch: names from the data and the client's name(s),
     parameter names of ``notebooks`` and the ``results.json`` keys found under ``root``."""
-    from ars_analysis.reports import notebook_parameters
+    from ars_analysis.reports.jobs import notebook_parameters
 
     identifiers: set[str] = set()
     for nb in notebooks:
@@ -370,7 +370,7 @@ def count_by_kind(leaks: list[Leak]) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m ars_analysis.report_checks REPORTS --data DATA``: counts per kind."""
+    """``python -m ars_analysis.reports.checks REPORTS --data DATA``: counts per kind."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("root", help="output folder of ars render")
     ap.add_argument("--data", default="data/sample", help="data folder (for proper names)")

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ars_analysis.data.outputs import write_text
+from ars_analysis.reports.config import safe_name
 from ars_analysis.labels import LANGS, check_lang, has_label, label
 from ars_analysis.presentation.blocks import SUMMARY_FILE
 from ars_analysis.presentation.tables import place_name
@@ -75,8 +76,6 @@ def summary_file(region: str | None, lang: str) -> str:
     >>> summary_file(None, "zh"), summary_file("华东", "en"), summary_file("西北/西南", "zh")
     ('summary-national-zh.html', 'summary-华东-en.html', 'summary-西北_西南-zh.html')
     """
-    from ars_analysis.reports import safe_name
-
     check_lang(lang)
     scope = "national" if region is None else safe_name(region)
     return f"{SUMMARY_PREFIX}{scope}-{lang}.html"
@@ -141,8 +140,6 @@ def _read_summary(folder: Path) -> dict[str, Any] | None:
 def collect(results: list[dict[str, Any]], root: str | Path, default_lang: str) -> list[Entry]:
     """The batch's jobs (``status.json`` dicts of :func:`ars_analysis.reports.run_job`) with the
     ``summary.json`` and workbooks found in their folders under ``root``."""
-    from ars_analysis.reports import safe_name
-
     root = Path(root)
     entries = []
     for r in results:

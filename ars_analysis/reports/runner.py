@@ -1,0 +1,504 @@
+"""The batch runner of ``ars render``: process pool, :func:`run_job`, atomic publication, the index.
+
+A *job* is one notebook executed with one parameter set (e.g. the core-customer analysis for the
+whole country, or for 华东). Jobs are described in a YAML file (default:
+``ars_analysis/config/reports.yml``), checked against each notebook's ``parameters`` cell before
+anything runs, executed in parallel through papermill's Python API in a process pool, and each
+produces, in ``<output_dir>/<job name>/``:
+
+- the executed notebook (``<notebook>.ipynb``),
+- ``report.html``: the client-ready HTML (no code, no prompts, no stderr/warnings), or
+  ``error.html`` with the failing cell and its traceback when the job failed or timed out,
+- whatever the notebook writes itself into its ``output_dir`` (Excel workbooks, ``results.json``).
+
+After a batch (see :mod:`ars_analysis.reports.pages`), ``<output_dir>/`` also holds:
+
+- ``index.html`` (in the config's ``lang``) and its twin ``index-en.html`` (``index-zh.html``
+  for an English client): the reports grouped by analysis and by scope (national first) with
+  their titles, status, data periods, key results (from each report's ``summary.json``), Excel
+  workbooks and a footer with the data fingerprint and package version;
+- ``summary-<scope>-<lang>.html``: one executive summary per scope and language, the findings
+  and top actions of every analysis side by side, linked into the reports.
+
+Config file
+-----------
+Relative paths in the config (``data_path``, ``mapping_path``, ``notebooks_dir``, ``output_dir``)
+are resolved against the **current working directory** (run ``ars render`` from the repository
+root), not against the config file's folder. Example::
+
+    client: 示例客户              # fallback when the client configuration has no name
+    client_config: null          # the client's YAML (null: the packaged sample client)
+    data_path: data/sample       # folder of client files
+    mapping_path: null           # optional column-mapping YAML
+    lang: zh                     # zh or en; default language of jobs and of the index page
+    start: null                  # ISO date or null (whole data period)
+    end: null
+    notebooks_dir: notebooks
+    output_dir: reports
+    timeout: 600                 # seconds per job
+    jobs:
+      - notebook: 01_core_customers.ipynb      # whole country, name "01_core_customers"
+      - notebook: 02_terminal_network.ipynb
+        name: terminals                        # optional job name
+        regions: all                           # one job per region found in the data
+        include_all: true                      # ... plus one for the whole country
+        lang: [zh, en]                         # one job per language (name gets "-en")
+        parameters: {top_n: 20}                # extra notebook parameters
+
+Job names are ``<name>[-<region>][-<lang>]`` (the language suffix only when the job lists more
+than one language), made safe for the file system by :func:`safe_name`.
+
+Before any job runs (and before the output folder is created) the data folder and mapping file
+must exist, every region must be one of the data's regions (exactly: ``"华东 "`` is an error that
+suggests ``"华东"``; the message lists the valid regions) and a job's period must not be reversed
+or miss the sales dates (:func:`check_data`). A job renders into a hidden staging folder beside
+its folder, which replaces the job folder only when complete: an interrupted run (``kill -9``)
+keeps the previous report, and the next run cleans up. The index is built from what is on disk.
+Worker processes end with the ``ars render`` process.
+"""
+
+from __future__ import annotations
+
+from ars_analysis.reports.pages import collect, index_page, summary_scopes
+from ars_analysis.reports.pages import write_batch_pages as write_pages
+import argparse
+import ast
+import contextlib
+import datetime as _dt
+import fnmatch
+import hashlib
+import html
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import sys
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+import yaml
+from ars_analysis import __version__
+from ars_analysis.data.outputs import atomic_path, write_text
+from ars_analysis.labels import LANGS, check_lang, label
+from ars_analysis.presentation.record import RESULTS_FILE
+from ars_analysis.reports.config import ERROR_HTML, Job, RENDER_LOG, REPORT_HTML, ReportConfig, ReportConfigError, STATUS_FILE, load_config
+from ars_analysis.reports.jobs import _job_period, check_jobs, expand_jobs, notebook_path, select_jobs
+from ars_analysis.reports.data_checks import DataInfo, check_data
+from ars_analysis.reports.html import _failing_cell, _index_href, _inline_charts, error_page, notebook_html, strip_ansi
+
+def _job_files(out_dir: Path, notebook_name: str) -> list[Path]:
+    """The files of ``out_dir`` a run of the job writes (report, error page, notebook, ...)."""
+    if not out_dir.is_dir():
+        return []
+    return [
+        p
+        for p in out_dir.iterdir()
+        if p.is_file()
+        and (
+            p.name in {REPORT_HTML, ERROR_HTML, RESULTS_FILE, STATUS_FILE, notebook_name}
+            or p.suffix == ".xlsx"
+        )
+    ]
+
+_STAGING = ".rendering-"
+
+_RETIRED = ".previous-"
+
+def _staging_dir(out_dir: Path) -> Path:
+    """A fresh folder beside ``out_dir`` where a run writes until it is complete."""
+    staging = out_dir.parent / f".{out_dir.name}{_STAGING}{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    return staging
+
+def _publish(staging: Path, out_dir: Path, notebook_name: str) -> None:
+    """Replace ``out_dir`` by the complete ``staging`` folder.
+
+    Files in ``out_dir`` the job does not write (a consultant's notes) are carried over. The
+    previous folder is renamed aside, the new one renamed in, then the previous one removed: a
+    crash leaves either the old or the new report, never a mix or nothing
+    (:func:`_recover_job_dirs` puts a folder renamed aside back).
+    """
+    if out_dir.is_dir():
+        own = {p.name for p in _job_files(out_dir, notebook_name)}
+        for p in out_dir.iterdir():
+            if p.name not in own and not (staging / p.name).exists():
+                if p.is_dir():
+                    shutil.copytree(p, staging / p.name)
+                else:
+                    shutil.copy2(p, staging / p.name)
+        retired = out_dir.parent / f".{out_dir.name}{_RETIRED}{os.getpid()}"
+        if retired.exists():
+            shutil.rmtree(retired)
+        os.replace(out_dir, retired)
+        os.replace(staging, out_dir)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(staging, out_dir)
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, killed but not yet reaped, does not)."""
+    try:
+        import psutil
+
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+        except psutil.Error:  # AccessDenied: it exists
+            return True
+    except ImportError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+def _recover_job_dirs(root: Path) -> None:
+    """Clean up after an interrupted run: staging folders of dead runs are removed, a job folder
+    renamed aside and not replaced is put back."""
+    if not root.is_dir():
+        return
+    for p in root.iterdir():
+        if not p.is_dir() or not p.name.startswith("."):
+            continue
+        for marker in (_STAGING, _RETIRED):
+            name, sep, pid = p.name[1:].rpartition(marker)
+            if not sep or not pid.isdigit() or _pid_alive(int(pid)) and int(pid) != os.getpid():
+                continue
+            final = root / name
+            if marker == _RETIRED and not final.exists():
+                os.replace(p, final)
+            else:
+                shutil.rmtree(p, ignore_errors=True)
+
+def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
+    """Execute one job with papermill and write its outputs; never raises for a notebook error.
+
+    Returns a dict with ``name``, ``status`` ("ok", "failed" or "timeout"), ``seconds``,
+    ``message`` and the output file names. Runs in a worker process.
+    """
+    import nbformat
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    t0 = time.perf_counter()
+    final_dir = job.out_dir
+    # The previous report stays in place until the new run is complete (kill -9 loses nothing).
+    out_dir = _staging_dir(final_dir)
+    parameters = {**job.parameters, "output_dir": notebook_path(out_dir, job.notebook)}
+    executed_path = out_dir / job.notebook.name
+    lang = job.parameters.get("lang") or lang_index
+    deadline = time.monotonic() + job.timeout
+
+    def timeout_func(cell) -> int:
+        # nbclient treats 0/None as "no timeout": always give at least one second.
+        return max(1, int(deadline - time.monotonic() + 0.999))
+
+    status, message, exc_tb = "ok", "", None
+    with _inline_charts(), atomic_path(executed_path) as tmp:
+        tmp_nb = tmp.with_suffix(".ipynb")
+        try:
+            pm.execute_notebook(
+                str(job.notebook),
+                str(tmp_nb),
+                parameters=parameters,
+                cwd=str(job.notebook.parent),
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=True,  # keeps the partial notebook on a crash
+                timeout_func=timeout_func,
+            )
+        except PapermillExecutionError as exc:
+            status, message = "failed", f"{exc.ename}: {exc.evalue}"
+        except TimeoutError as exc:  # nbclient's CellTimeoutError
+            status = "timeout"
+            message = label("reports.timeout_message", lang, seconds=f"{job.timeout:g}")
+            exc_tb = strip_ansi(str(exc))
+        except Exception as exc:  # noqa: BLE001 - kernel died, bad notebook, ...
+            status, message = "failed", f"{type(exc).__name__}: {exc}"
+            exc_tb = traceback.format_exc()
+        if tmp_nb.exists():
+            os.replace(tmp_nb, tmp)
+        else:  # failed before papermill wrote anything: keep the input for inspection
+            shutil.copyfile(job.notebook, tmp)
+    nb = nbformat.read(executed_path, as_version=4)
+    files: dict[str, Any] = {"notebook": executed_path.name}
+    if status == "ok":
+        write_text(
+            out_dir / REPORT_HTML, notebook_html(nb, job.name, lang, _index_href(lang, lang_index))
+        )
+        files["html"] = REPORT_HTML
+    else:
+        idx, source, tb = _failing_cell(nb)
+        if idx is not None:
+            message = f"{message} (cell {idx})" if message else f"cell {idx}"
+        write_text(
+            out_dir / ERROR_HTML,
+            error_page(
+                job.name, status, message, source, tb or exc_tb, lang, _index_href(lang, lang_index)
+            ),
+        )
+        files["html"] = ERROR_HTML
+    result = {
+        "name": job.name,
+        "notebook": job.notebook.name,
+        "status": status,
+        "message": message,
+        "seconds": round(time.perf_counter() - t0, 2),
+        "parameters": job.parameters,
+        **job.meta,
+        **files,
+    }
+    write_text(out_dir / STATUS_FILE, json.dumps(result, ensure_ascii=False, indent=2))
+    _publish(out_dir, final_dir, job.notebook.name)
+    return result
+
+def _end_with_parent(parent_pid: int) -> None:
+    """Make this worker die with the ``ars render`` process (and take its kernels along).
+
+    Linux: ``PR_SET_PDEATHSIG`` kills the worker when its parent process ends. Everywhere: a
+    daemon thread checks every second that ``parent_pid`` is alive; when it is not, it kills the
+    worker's own children (notebook kernels) and ends the worker.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while _pid_alive(parent_pid) and os.getppid() != 1:
+            time.sleep(1.0)
+        try:
+            import psutil
+
+            for child in psutil.Process().children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    child.kill()
+        except ImportError:
+            pass
+        os._exit(1)
+
+    import threading
+
+    threading.Thread(target=watch, name="ars-parent-watchdog", daemon=True).start()
+
+def _init_worker(log_path: str, parent_pid: int | None = None) -> None:
+    """Send the worker's (and its kernels') stderr to the run log, not to the user's terminal;
+    end the worker when ``parent_pid`` (the ``ars render`` process) ends."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
+    if parent_pid is not None:
+        _end_with_parent(parent_pid)
+
+def _failure(job: Job, message: str, tb: str | None, lang: str) -> dict[str, Any]:
+    """Result of a job that failed outside its notebook; writes its error page if it can."""
+    result = {
+        "name": job.name,
+        "notebook": job.notebook.name,
+        "status": "failed",
+        "message": message,
+        "seconds": 0.0,
+        "parameters": job.parameters,
+        **job.meta,
+        "html": ERROR_HTML,
+    }
+    try:
+        write_text(
+            job.out_dir / ERROR_HTML, error_page(job.name, "failed", message, None, tb, lang)
+        )
+        write_text(job.out_dir / STATUS_FILE, json.dumps(result, ensure_ascii=False, indent=2))
+    except OSError:
+        pass
+    return result
+
+def _run_job_safely(job: Job, lang_index: str) -> dict[str, Any]:
+    try:
+        return run_job(job, lang_index)
+    except Exception as exc:  # noqa: BLE001 - one job's failure must not stop the others
+        staging = job.out_dir.parent / f".{job.out_dir.name}{_STAGING}{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        lang = job.parameters.get("lang") or lang_index
+        return _failure(job, f"{type(exc).__name__}: {exc}", traceback.format_exc(), lang)
+
+def client_info(cfg: ReportConfig) -> tuple[str | dict, dict]:
+    """The client's name (the client configuration's ``client``, else the report config's
+    ``client``) and its extra place names, from ``cfg.client_config`` (None: the sample client).
+
+    Raises :class:`ReportConfigError` when the client configuration is invalid.
+    """
+    from ars_analysis.client import ClientConfigError, load_client_config
+
+    try:
+        client = load_client_config(cfg.client_config)
+    except ClientConfigError as exc:
+        raise ReportConfigError(str(exc)) from None
+    return (client.client or cfg.client), dict(client.region_names or {})  # str or {lang: name}
+
+def build_index(
+    results: list[dict], cfg: ReportConfig, data: DataInfo, *, lang: str | None = None
+) -> str:
+    """HTML of the index in ``lang`` (default: the config's): reports grouped by analysis and by
+    scope, titles, status, periods, key results and workbooks (see
+    :mod:`ars_analysis.reports.pages`)."""
+
+    lang = check_lang(lang or cfg.lang)
+    client, places = client_info(cfg)
+    entries = collect(results, cfg.output_dir, cfg.lang)
+    return index_page(
+        entries,
+        lang=lang,
+        index_lang=cfg.lang,
+        client=client,
+        summaries=summary_scopes(entries),
+        fingerprint=data.fingerprint(),
+        version=__version__,
+        places=places,
+    )
+
+def write_batch_pages(results: list[dict], cfg: ReportConfig, data: DataInfo) -> list[Path]:
+    """Write the executive summaries and both indexes of a batch into ``cfg.output_dir``."""
+
+    client, places = client_info(cfg)
+    return write_pages(
+        results,
+        cfg.output_dir,
+        index_lang=cfg.lang,
+        client=client,
+        fingerprint=data.fingerprint(),
+        version=__version__,
+        places=places,
+    )
+
+# --------------------------------------------------------------------------------------------
+# the runner
+# --------------------------------------------------------------------------------------------
+
+
+def render(
+    config: str | os.PathLike | ReportConfig | None = None,
+    *,
+    jobs: int = 1,
+    only: str | None = None,
+    timeout: float | None = None,
+    progress: bool = True,
+    base: str | os.PathLike | None = None,
+) -> list[dict[str, Any]]:
+    """Run the jobs of a report config in parallel; return one result dict per job.
+
+    Parameters are checked for every selected job before any job runs
+    (:class:`ReportConfigError`). A failing job does not stop the others. ``timeout`` overrides
+    every job's timeout (seconds). Writes ``<output_dir>/index.html`` at the end.
+    """
+    cfg = config if isinstance(config, ReportConfig) else load_config(config, base=base)
+    data = DataInfo(cfg.data_path, cfg.mapping_path)
+    all_jobs = expand_jobs(cfg, data)
+    selected = select_jobs(all_jobs, only)
+    if not selected:
+        raise ReportConfigError(
+            f"no job matches --only {only!r}; jobs: {', '.join(j.name for j in all_jobs)}"
+        )
+    if timeout is not None:
+        if timeout <= 0:
+            raise ReportConfigError(f"timeout must be positive, got {timeout}")
+        for j in selected:
+            j.timeout = float(timeout)
+    check_jobs(selected)
+    check_data(cfg, selected, data)
+    client_info(cfg)  # an invalid client configuration stops the run before any job
+    cfg.output_dir.mkdir(parents=True, exist_ok=True)
+    _recover_job_dirs(cfg.output_dir)
+    data_period = data.period()
+    meta = {"fingerprint": data.fingerprint(), "version": __version__}
+    for j in selected:
+        j.meta = {**meta, "period": _job_period(j.parameters, data_period)}
+
+    from tqdm import tqdm
+
+    results: list[dict[str, Any]] = []
+    n_workers = max(1, min(int(jobs), len(selected)))
+    ctx = multiprocessing.get_context("forkserver" if sys.platform.startswith("linux") else "spawn")
+    bar = tqdm(
+        total=len(selected), desc="render", unit="job", disable=not progress, file=sys.stderr
+    )
+    log_path = cfg.output_dir / RENDER_LOG
+    log_path.write_text("", encoding="utf-8")
+    pool = ProcessPoolExecutor(
+        max_workers=n_workers,
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(str(log_path), os.getpid()),
+    )
+    with pool:
+        pending = {pool.submit(_run_job_safely, j, cfg.lang): j for j in selected}
+        failed = 0
+        while pending:
+            running = min(n_workers, sum(f.running() for f in pending))
+            bar.set_postfix(running=running, failed=failed, refresh=True)
+            done, _ = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            for fut in done:
+                job = pending.pop(fut)
+                try:
+                    res = fut.result()
+                except Exception as exc:  # noqa: BLE001 - e.g. a worker process died
+                    res = _failure(job, f"{type(exc).__name__}: {exc}", None, cfg.lang)
+                results.append(res)
+                if res["status"] != "ok":
+                    failed += 1
+                    bar.write(f"FAILED {res['name']}: {res['message']}")
+                bar.update(1)
+        bar.set_postfix(running=0, failed=failed, refresh=True)
+    bar.close()
+
+    # The index and summaries describe what is on disk: every job of the config as its folder
+    # says (jobs not run this time keep their last status).
+    write_batch_pages(_on_disk(all_jobs, results), cfg, data)
+    return results
+
+def _on_disk(jobs: list[Job], results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the index shows: every job of the config as its folder says (``status.json``); a
+    status whose page is not on disk is shown as failed, a job never run is left out."""
+    ran = {r["name"]: r for r in results}
+    out = []
+    for j in jobs:
+        status: dict[str, Any] | None = None
+        with contextlib.suppress(OSError, ValueError):
+            status = json.loads((j.out_dir / STATUS_FILE).read_text(encoding="utf-8"))
+        if not isinstance(status, dict) or "status" not in status:
+            status = ran.get(j.name)
+        if status is None:
+            continue
+        page = status.get("html") or (REPORT_HTML if status["status"] == "ok" else ERROR_HTML)
+        if not (j.out_dir / page).is_file():
+            status = {
+                **status,
+                "status": "failed",
+                "message": f"{page} is missing from {j.out_dir.name}/; render the job again",
+            }
+        out.append({**status, "name": j.name})
+    return out
+
+def summary(results: list[dict[str, Any]]) -> str:
+    """A plain-text summary of a run (printed at the end of ``ars render``)."""
+    n_ok = sum(r["status"] == "ok" for r in results)
+    lines = [f"{n_ok}/{len(results)} reports rendered"]
+    for r in sorted(results, key=lambda r: r["name"]):
+        if r["status"] != "ok":
+            lines.append(f"  {r['status'].upper():8} {r['name']}: {r['message']}")
+    return "\n".join(lines)
