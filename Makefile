@@ -47,12 +47,14 @@ browser:
 test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --dist loadgroup --doctest-modules ars_analysis tests
 	$(BIN)/pytest -p no:xdist --nbval tests/notebooks --nbval-sanitize-with tests/notebooks/sanitize.cfg
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -27,6 +27,17 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+#: The report languages. Defined here, at the bottom of the package, so an analysis can check a
+#: ``lang`` argument without importing the labels (:mod:`ars_analysis.labels` re-exports both).
+LANGS = ("zh", "en")
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if it is a supported report language, else raise ``ValueError``."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    return lang
+
 
 class ClientConfigError(ValueError):
     """The client configuration file is invalid (file, key path, what was expected)."""

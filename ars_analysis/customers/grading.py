@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ars_analysis.labels import check_lang
+from ars_analysis.client import check_lang
 
 #: The scorecard shipped with the package.
 DEFAULT_SCORECARD = "scorecard_default.yml"

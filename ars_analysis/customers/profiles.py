@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ars_analysis.client import check_lang
 from ars_analysis.customers.abc import _check_columns
 from ars_analysis.customers.grading import Scorecard
-from ars_analysis.labels import check_lang
 
 __all__ = ["channel_agreement", "grade_profile", "segment_crosstab"]
 

@@ -11,7 +11,8 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import QuantileTransformer, RobustScaler
 from threadpoolctl import threadpool_limits
 
-from ars_analysis.labels import all_keys, check_lang, label
+from ars_analysis.client import check_lang
+from ars_analysis.labels import all_keys, label
 
 #: Features used by default when the input is a :func:`customer_features` table.
 DEFAULT_FEATURES = (

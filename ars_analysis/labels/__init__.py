@@ -21,7 +21,9 @@ from importlib import resources
 
 import yaml
 
-LANGS = ("zh", "en")
+from ars_analysis.client import LANGS, check_lang
+
+__all__ = ["LANGS", "all_keys", "check_lang", "has_label", "label", "labels"]
 
 
 @cache
@@ -47,13 +49,6 @@ def _flatten(file: str, prefix: str, data: dict, out: dict) -> None:
         if missing:
             raise ValueError(f"labels/{file}: key {key!r} has no text for {missing}")
         out[f"{prefix}.{key}"] = texts
-
-
-def check_lang(lang: str) -> str:
-    """Return ``lang`` if it is a supported report language, else raise ``ValueError``."""
-    if lang not in LANGS:
-        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
-    return lang
 
 
 def label(key: str, lang: str = "zh", **fmt) -> str:
