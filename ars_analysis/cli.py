@@ -14,7 +14,7 @@ import sys
 from ars_analysis import __version__
 
 #: Modules that contribute subcommands, in the order ``ars --help`` lists them.
-COMMAND_MODULES = ("ars_analysis.data.loading", "ars_analysis.data.synth", "ars_analysis.reports")
+COMMAND_MODULES = ("ars_analysis.data.cli", "ars_analysis.data.synth", "ars_analysis.reports")
 
 
 def build_parser() -> argparse.ArgumentParser:

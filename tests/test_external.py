@@ -80,7 +80,7 @@ def test_superstore_customer_region_is_where_most_lines_are(superstore):
 
 
 def test_keep_needs_a_derived_table(tmp_path):
-    from ars_analysis.data.loading import MappingError, read_mapping
+    from ars_analysis.data.mapping import MappingError, read_mapping
 
     bad = tmp_path / "m.yml"
     bad.write_text("tables:\n  sales:\n    file: s.csv\n    keep: most_frequent\n")

@@ -12,8 +12,9 @@ import pytest
 
 import ars_analysis
 from ars_analysis import Dataset, load_dataset
+from ars_analysis.data.cli import add_cli
 from ars_analysis.data.dataset import MAPPING_COLUMNS
-from ars_analysis.data.loading import MappingError, add_cli, read_mapping
+from ars_analysis.data.mapping import MappingError, read_mapping
 from ars_analysis.data.validation import DataValidationError
 
 try:  # tests/ is a rootdir folder (no __init__.py) or a package

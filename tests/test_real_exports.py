@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 
 from ars_analysis import load_dataset
-from ars_analysis.data.loading import add_cli, period_bound, read_mapping
+from ars_analysis.data.cli import add_cli
+from ars_analysis.data.loading import period_bound
+from ars_analysis.data.mapping import read_mapping
 from ars_analysis.data.validation import DataValidationError
 
 try:  # tests/ is a rootdir folder (no __init__.py) or a package

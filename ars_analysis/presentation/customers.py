@@ -1,6 +1,10 @@
 """The core-customer report as a client reads it: findings, actions, sentences and tables built
 from a :class:`~ars_analysis.customers.CoreCustomerResult` (numbers only) and the label files.
 
+This module is longer than ~600 lines on purpose: it is the whole wording of one report, in
+the order the report reads (opening, sections, workbook); splitting it by section would
+scatter the sentences a consultant reviews together.
+
 Every sentence with a number is built here from ``labels/customers.yml`` and
 :mod:`~ars_analysis.presentation.fmt`; each sentence and the table beside it are built from the
 same frame, so they cannot disagree.

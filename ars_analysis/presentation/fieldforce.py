@@ -2,6 +2,10 @@
 actions), the section sentences, the tables and the workbook, from a
 :class:`~ars_analysis.fieldforce.FieldExecution`.
 
+This module is longer than ~600 lines on purpose: it is the whole wording of one report, in
+the order the report reads (opening, sections, workbook); splitting it by section would
+scatter the sentences a consultant reviews together.
+
 All wording comes from ``labels/fieldforce.yml`` (and ``common.yml``); every number is
 formatted with :mod:`ars_analysis.presentation.fmt` before it goes into a sentence. The analysis
 module returns numbers only; this module is the only place that knows the report's language.

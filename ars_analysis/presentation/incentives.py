@@ -1,6 +1,10 @@
 """The incentive-scenario report: what a sales director reads, from an
 :class:`~ars_analysis.incentives.analysis.IncentiveAnalysis`.
 
+This module is longer than ~600 lines on purpose: it is the whole wording of one report, in
+the order the report reads (opening, sections, workbook); splitting it by section would
+scatter the sentences a consultant reviews together.
+
 Every sentence comes from ``labels/incentives.yml`` and every number through
 :mod:`~ars_analysis.presentation.fmt`; plan names, descriptions and component names come from
 the plan files in the report's language. Numbers in the findings are taken from the same frames

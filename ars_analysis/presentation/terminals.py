@@ -1,6 +1,10 @@
 """The terminal-network report (终端网络) as a client reads it: opening, section sentences,
 tables, workbook and appendix rows, from a :class:`~ars_analysis.terminals.TerminalNetwork`.
 
+This module is longer than ~600 lines on purpose: it is the whole wording of one report, in
+the order the report reads (opening, sections, workbook); splitting it by section would
+scatter the sentences a consultant reviews together.
+
 Every text comes from ``labels/terminals.yml`` (and ``common.yml``); every number goes through
 :mod:`ars_analysis.presentation.fmt`. The analysis module takes no language.
 
