@@ -132,7 +132,7 @@ def test_negative_volume_rejected():
     with pytest.raises(ValueError, match="negative"):
         T.gini(pd.DataFrame({"revenue": [1.0, -2.0]}))
     with pytest.raises(ValueError, match="column 'sales'"):
-        T.gini(pd.DataFrame({"revenue": [1.0]}), value="sales")
+        T.gini(pd.DataFrame({"revenue": [1.0]}), measure="sales")
 
 
 def test_lorenz_fit_recovers_parameters():

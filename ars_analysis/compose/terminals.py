@@ -163,7 +163,7 @@ def analyse_terminal_network(
     if len(vol) >= 2:
         overall = (
             concentration_table(
-                vol, value="revenue", top=share, n_boot=n_boot, seed=int(rng.integers(2**31))
+                vol, measure="revenue", top=share, n_boot=n_boot, seed=int(rng.integers(2**31))
             )
             .iloc[0]
             .to_dict()
@@ -176,9 +176,9 @@ def analyse_terminal_network(
             n_boot=n_boot,
             seed=seed,
         )
-        pareto = pareto_curve(vol, value="revenue")
-        reach = terminals_to_reach(vol, (0.5, 0.8, 0.9), value="revenue", detail=True)
-        lf = lorenz_fit(vol, value="revenue")
+        pareto = pareto_curve(vol, measure="revenue")
+        reach = terminals_to_reach(vol, (0.5, 0.8, 0.9), measure="revenue", detail=True)
+        lf = lorenz_fit(vol, measure="revenue")
         lf["params"] = lorenz_fit_valid(lf["params"], len(vol), min_sample=cfg.min_sample.tail_fit)
     else:
         overall = {"n_terminals": len(vol), "total": float(vol["revenue"].sum())}

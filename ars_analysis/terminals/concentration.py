@@ -43,25 +43,25 @@ MEASURES = ("revenue", "quantity", "gross_margin")
 # ---------------------------------------------------------------- helpers
 
 
-def _values(data, value: str | None = None, name: str = "values") -> np.ndarray:
+def _values(data, measure: str | None = None, name: str = "values") -> np.ndarray:
     if isinstance(data, pd.DataFrame):
-        if value is None or value not in data:
+        if measure is None or measure not in data:
             raise ValueError(
-                f"{name}: column {value!r} not found; columns are {list(data.columns)}"
+                f"{name}: column {measure!r} not found; columns are {list(data.columns)}"
             )
-        s = data[value]
+        s = data[measure]
     else:
         s = pd.Series(np.asarray(data, dtype=float).ravel())
     x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
     bad = np.flatnonzero(~np.isfinite(x))
     if bad.size:
         raise ValueError(
-            f"{name}: {bad.size} missing/non-numeric {value or 'values'} (rows {bad[:5].tolist()})"
+            f"{name}: {bad.size} missing/non-numeric {measure or 'values'} (rows {bad[:5].tolist()})"
         )
     neg = np.flatnonzero(x < 0)
     if neg.size:
         raise ValueError(
-            f"{name}: {neg.size} negative {value or 'values'} (rows {neg[:5].tolist()}); "
+            f"{name}: {neg.size} negative {measure or 'values'} (rows {neg[:5].tolist()}); "
             "concentration needs volumes >= 0 (drop or floor net returns first)"
         )
     return x
@@ -104,14 +104,14 @@ def _boot_matrix(x: np.ndarray, n_boot: int, rng, chunk: int = 2_000_000):
 # ---------------------------------------------------------------- curves and indices
 
 
-def lorenz(data, value: str = "revenue", by: str | list[str] | None = None) -> pd.DataFrame:
+def lorenz(data, measure: str = "revenue", by: str | list[str] | None = None) -> pd.DataFrame:
     """Empirical Lorenz curve of terminal volume, overall or per group.
 
     Parameters
     ----------
     data : DataFrame or array-like
-        Per-terminal volumes (a DataFrame with column ``value``) or the volumes themselves.
-    value : str
+        Per-terminal volumes (a DataFrame with column ``measure``) or the volumes themselves.
+    measure : str
         Volume column (``revenue``, ``quantity``, ``gross_margin``...).
     by : str or list of str, optional
         Group columns (e.g. ``"region"``); one curve per group.
@@ -133,13 +133,13 @@ def lorenz(data, value: str = "revenue", by: str | list[str] | None = None) -> p
         by = [by] if isinstance(by, str) else list(by)
         parts = []
         for key, g in data.groupby(by, sort=True, observed=True):
-            part = lorenz(g, value=value)
+            part = lorenz(g, measure=measure)
             key = key if isinstance(key, tuple) else (key,)
             for col, k in zip(by, key, strict=True):
                 part[col] = k
             parts.append(part[[*by, "terminal_share", "volume_share"]])
         return pd.concat(parts, ignore_index=True)
-    x = np.sort(_values(data, value, "lorenz"))
+    x = np.sort(_values(data, measure, "lorenz"))
     n = x.size
     cum = np.r_[0.0, np.cumsum(x)]
     tot = cum[-1]
@@ -153,7 +153,7 @@ def lorenz(data, value: str = "revenue", by: str | list[str] | None = None) -> p
 
 def pareto_curve(
     data: pd.DataFrame,
-    value: str = "revenue",
+    measure: str = "revenue",
     by: str | list[str] | None = None,
     id_col: str = "terminal_id",
 ) -> pd.DataFrame:
@@ -162,7 +162,7 @@ def pareto_curve(
     Returns
     -------
     DataFrame
-        ``by`` columns, ``id_col``, ``value``, ``rank`` (1 = largest), ``terminal_share``
+        ``by`` columns, ``id_col``, ``measure``, ``rank`` (1 = largest), ``terminal_share``
         (rank / n) and ``cumulative_share`` (share of volume in the top ``rank`` terminals).
 
     Examples
@@ -171,28 +171,28 @@ def pareto_curve(
     >>> pareto_curve(df)[["terminal_id", "rank", "cumulative_share"]].to_string(index=False)
     'terminal_id  rank  cumulative_share\\n          b     1               0.5\\n          c     2               0.8\\n          a     3               0.9\\n          d     4               1.0'
     """
-    _values(data, value, "pareto_curve")
+    _values(data, measure, "pareto_curve")
     by = [] if by is None else ([by] if isinstance(by, str) else list(by))
-    cols = [*by, id_col, value] if id_col in data else [*by, value]
+    cols = [*by, id_col, measure] if id_col in data else [*by, measure]
     df = data[cols].copy()
-    df = df.sort_values([*by, value], ascending=[True] * len(by) + [False], kind="mergesort")
+    df = df.sort_values([*by, measure], ascending=[True] * len(by) + [False], kind="mergesort")
     g = df.groupby(by, sort=False, observed=True) if by else None
     if g is not None:
         df["rank"] = g.cumcount() + 1
-        n = g[value].transform("size")
-        tot = g[value].transform("sum")
-        cum = g[value].cumsum()
+        n = g[measure].transform("size")
+        tot = g[measure].transform("sum")
+        cum = g[measure].cumsum()
     else:
         df["rank"] = np.arange(1, len(df) + 1)
         n = len(df)
-        tot = df[value].sum()
-        cum = df[value].cumsum()
+        tot = df[measure].sum()
+        cum = df[measure].cumsum()
     df["terminal_share"] = df["rank"] / n
     df["cumulative_share"] = cum / tot
     return df.reset_index(drop=True)
 
 
-def gini(data, value: str = "revenue") -> float:
+def gini(data, measure: str = "revenue") -> float:
     """Gini coefficient of terminal volume (0 = all equal, 1 = one terminal has everything).
 
     Examples
@@ -202,11 +202,11 @@ def gini(data, value: str = "revenue") -> float:
     >>> round(gini([0, 0, 0, 1]), 3)
     0.75
     """
-    x = np.sort(_values(data, value, "gini"))
+    x = np.sort(_values(data, measure, "gini"))
     return float(_gini_sorted(x[None, :])[0])
 
 
-def top_share(data, share: float = 0.2, value: str = "revenue") -> float:
+def top_share(data, share: float = 0.2, measure: str = "revenue") -> float:
     """Share of volume carried by the top ``share`` of terminals (pro-rata interpolation).
 
     Examples
@@ -216,7 +216,7 @@ def top_share(data, share: float = 0.2, value: str = "revenue") -> float:
     """
     if not 0 < share <= 1:
         raise ValueError(f"share must be in (0, 1], got {share}")
-    x = np.sort(_values(data, value, "top_share"))
+    x = np.sort(_values(data, measure, "top_share"))
     return float(_top_share_sorted(x[None, :], share)[0])
 
 
@@ -224,7 +224,7 @@ def bootstrap_ci(
     data,
     stat: str = "gini",
     *,
-    value: str = "revenue",
+    measure: str = "revenue",
     share: float = 0.2,
     n_boot: int = 500,
     level: float = 0.95,
@@ -242,7 +242,7 @@ def bootstrap_ci(
     >>> lo < est < hi
     True
     """
-    x = np.sort(_values(data, value, "bootstrap_ci"))
+    x = np.sort(_values(data, measure, "bootstrap_ci"))
     if stat == "gini":
         f = _gini_sorted
     elif stat == "top_share":
@@ -264,7 +264,7 @@ def bootstrap_ci(
 def terminals_to_reach(
     data: pd.DataFrame,
     shares=(0.5, 0.8, 0.9),
-    value: str = "revenue",
+    measure: str = "revenue",
     id_col: str = "terminal_id",
     detail: bool = False,
 ) -> pd.DataFrame:
@@ -289,7 +289,7 @@ def terminals_to_reach(
     shares = sorted(float(s) for s in np.atleast_1d(shares))
     if any(not 0 < s <= 1 for s in shares):
         raise ValueError(f"shares must be in (0, 1], got {shares}")
-    curve = pareto_curve(data, value=value, id_col=id_col)
+    curve = pareto_curve(data, measure=measure, id_col=id_col)
     cs = curve["cumulative_share"].to_numpy()
     n = len(curve)
     eps = 1e-12
@@ -315,7 +315,7 @@ def terminals_to_reach(
 def concentration_table(
     data: pd.DataFrame,
     by: str | list[str] | None = None,
-    value: str = "revenue",
+    measure: str = "revenue",
     shares=(0.5, 0.8, 0.9),
     top: float = 0.2,
     n_boot: int = 500,
@@ -348,7 +348,7 @@ def concentration_table(
     rows = []
     for key, g in groups:
         key = key if isinstance(key, tuple) else (key,)
-        x = _values(g, value, "concentration_table")
+        x = _values(g, measure, "concentration_table")
         row = dict(zip(by_l, key, strict=True))
         row["n_terminals"] = x.size
         row["total"] = float(x.sum())
@@ -359,7 +359,7 @@ def concentration_table(
         row["top_share"], row["top_share_low"], row["top_share_high"] = bootstrap_ci(
             x, "top_share", share=top, n_boot=n_boot, level=level, seed=sub_seed
         )
-        reach = terminals_to_reach(g, shares, value=value, id_col=id_col)
+        reach = terminals_to_reach(g, shares, measure=measure, id_col=id_col)
         for s, k in zip(reach["share"], reach["n_terminals"], strict=True):
             row[f"n_for_{round(s * 100):d}"] = int(k)
         rows.append(row)

@@ -22,7 +22,7 @@ def terminal_status(
     visits: pd.DataFrame | None = None,
     *,
     core_customers=None,
-    value: str = "revenue",
+    measure: str = "revenue",
     top: float = 0.2,
     by: str | None = "region",
     top_ids=None,
@@ -37,7 +37,7 @@ def terminal_status(
     Parameters
     ----------
     terminal_sales : DataFrame
-        ``terminal_id`` and ``value`` (e.g. from ``terminal_sales(ds)``). Terminals of the
+        ``terminal_id`` and ``measure`` (e.g. from ``terminal_sales(ds)``). Terminals of the
         ``terminals`` table without sales get volume 0.
     terminals : DataFrame
         ``terminal_id``, ``customer_id`` (empty = not linked), optional ``region``,
@@ -60,12 +60,12 @@ def terminal_status(
         ``status`` in {``both``, ``linked_only``, ``visited_only``, ``neither``}.
     """
     _require(terminals, ["terminal_id", "customer_id"], "terminals")
-    _require(terminal_sales, ["terminal_id", value], "terminal_sales")
+    _require(terminal_sales, ["terminal_id", measure], "terminal_sales")
     if by is not None:
         _require(terminals, [by], "terminals")
     if not 0 < top <= 1:
         raise ValueError(f"top must be in (0, 1], got {top}")
-    vol = terminal_sales.groupby("terminal_id")[value].sum()
+    vol = terminal_sales.groupby("terminal_id")[measure].sum()
     out = terminals.copy()
     out["volume"] = out["terminal_id"].map(vol).fillna(0.0).astype(float)
     cust = out["customer_id"].astype("string").str.strip()
@@ -105,7 +105,7 @@ def coverage(
     visits: pd.DataFrame | None = None,
     *,
     core_customers=None,
-    value: str = "revenue",
+    measure: str = "revenue",
     top: float = 0.2,
     by: str | None = "region",
     top_ids=None,
@@ -139,7 +139,7 @@ def coverage(
         terminals,
         visits,
         core_customers=core_customers,
-        value=value,
+        measure=measure,
         top=top,
         by=by,
         top_ids=top_ids,
@@ -179,7 +179,7 @@ def buildout_list(
     visits: pd.DataFrame | None = None,
     *,
     core_customers=None,
-    value: str = "revenue",
+    measure: str = "revenue",
     top: float = 0.2,
     by: str | None = "region",
     top_ids=None,
@@ -205,7 +205,7 @@ def buildout_list(
         terminals,
         visits,
         core_customers=core_customers,
-        value=value,
+        measure=measure,
         top=top,
         by=by,
         top_ids=top_ids,

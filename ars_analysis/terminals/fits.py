@@ -56,7 +56,7 @@ def _lorenz_lognormal(p, sigma):
 
 def lorenz_fit(
     data,
-    value: str = "revenue",
+    measure: str = "revenue",
     models=("pareto", "lognormal"),
     method: str = "lsq",
     grid: int = 101,
@@ -90,7 +90,7 @@ def lorenz_fit(
     >>> round(float(p.loc["lognormal", "value"]), 1)
     1.0
     """
-    x = _values(data, value, "lorenz_fit")
+    x = _values(data, measure, "lorenz_fit")
     emp = lorenz(x)
     pe, le = emp["terminal_share"].to_numpy(), emp["volume_share"].to_numpy()
     inner = (pe > 0) & (pe < 1)

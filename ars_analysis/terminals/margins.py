@@ -19,7 +19,7 @@ def terminal_margins(
     terminal_sales: pd.DataFrame,
     terminals: pd.DataFrame | None = None,
     *,
-    volume: str = "revenue",
+    measure: str = "revenue",
     volume_threshold: float | None = None,
     margin_threshold: float | None = None,
 ) -> pd.DataFrame:
@@ -38,7 +38,7 @@ def terminal_margins(
     DataFrame
         ``terminal_id`` (+ ``terminals`` attributes when given), ``revenue``, ``cost``,
         ``gross_margin``, ``margin_rate`` (gross margin / revenue; NaN when revenue <= 0),
-        ``volume``, ``quadrant``; sorted by ``gross_margin`` descending.
+        ``measure``, ``quadrant``; sorted by ``gross_margin`` descending.
 
     Examples
     --------
@@ -58,14 +58,14 @@ def terminal_margins(
             "terminal_sales: gross_margin is empty (the sales table has no cost column); "
             "terminal margins need sales.cost"
         )
-    _require(df, [volume], "terminal_sales")
+    _require(df, [measure], "terminal_sales")
     keep = ["terminal_id", "revenue", "gross_margin"] + (["cost"] if "cost" in df else [])
-    if volume not in keep:
-        keep.append(volume)
+    if measure not in keep:
+        keep.append(measure)
     out = df[keep].copy()
     rev = out["revenue"].astype(float)
     out["margin_rate"] = np.where(rev > 0, out["gross_margin"] / rev.where(rev > 0), np.nan)
-    out["volume"] = out[volume].astype(float)
+    out["volume"] = out[measure].astype(float)
     vt = float(out["volume"].median()) if volume_threshold is None else float(volume_threshold)
     mr = out["margin_rate"]
     mt = float(mr.median()) if margin_threshold is None else float(margin_threshold)
@@ -187,7 +187,7 @@ def scope_margins(
         return pd.DataFrame(), "none"
     if frame.empty:
         return pd.DataFrame(), "none"
-    tm = terminal_margins(frame, None, volume="sales")
+    tm = terminal_margins(frame, None, measure="sales")
     out = pd.DataFrame(
         {
             "terminal_id": tm["terminal_id"],

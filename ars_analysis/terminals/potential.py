@@ -31,7 +31,7 @@ def _draw_trunc_lognormal(rng, size, mu, sigma, upper):
 def missing_volume(
     data,
     n_total: int,
-    value: str = "revenue",
+    measure: str = "revenue",
     upper: float | str | None = "max",
     n_boot: int = 500,
     level: float = 0.95,
@@ -63,7 +63,7 @@ def missing_volume(
     >>> r["n_missing"], r["low"] < r["estimate"] < r["high"]
     (500, True)
     """
-    out = _missing_volume(data, n_total, value, upper, n_boot, seed)
+    out = _missing_volume(data, n_total, measure, upper, n_boot, seed)
     sims = out.pop("draws")
     a = (1 - level) / 2
     lo, hi = np.quantile(sims, [a, 1 - a]) if n_boot else (np.nan, np.nan)
@@ -77,9 +77,9 @@ def missing_volume(
     }  # fmt: skip
 
 
-def _missing_volume(data, n_total, value="revenue", upper="max", n_boot=500, seed=None) -> dict:
+def _missing_volume(data, n_total, measure="revenue", upper="max", n_boot=500, seed=None) -> dict:
     """:func:`missing_volume` without the interval, with the bootstrap ``draws`` (ndarray)."""
-    x = _values(data, value, "missing_volume")
+    x = _values(data, measure, "missing_volume")
     pos = x[x > 0]
     n = x.size
     if n_total < n:
@@ -125,7 +125,7 @@ def missing_volume_by(
     unobserved_ratio: float,
     *,
     by: str = "region",
-    value: str = "revenue",
+    measure: str = "revenue",
     upper: float | str | None = "max",
     n_boot: int = 500,
     level: float = 0.95,
@@ -161,11 +161,11 @@ def missing_volume_by(
     """
     if unobserved_ratio < 0:
         raise ValueError(f"unobserved_ratio must be >= 0, got {unobserved_ratio}")
-    _require(data, [by, value], "missing_volume_by")
+    _require(data, [by, measure], "missing_volume_by")
     a = (1 - level) / 2
     rows, draws = [], []
     for key, g in data.groupby(by, sort=True, observed=True):
-        x = _values(g, value, "missing_volume_by")
+        x = _values(g, measure, "missing_volume_by")
         n = int((x > 0).sum())
         m = int(round(unobserved_ratio * n))
         row = {by: key, "n_observed": n, "n_missing": m, "observed_volume": float(x.sum())}
