@@ -285,6 +285,8 @@ class Job:
     out_dir: Path = field(default=Path("."))
     #: Facts shown in the index beside the job (data fingerprint, data period, version).
     meta: dict[str, Any] = field(default_factory=dict)
+    #: Environment variables of the job's kernel (the batch snapshot, see ars_analysis.snapshot).
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def executed_path(self) -> Path:
@@ -939,6 +941,8 @@ def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    from ars_analysis.snapshot import environment
+
     t0 = time.perf_counter()
     final_dir = job.out_dir
     # The previous report stays in place until the new run is complete (kill -9 loses nothing).
@@ -953,7 +957,7 @@ def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
         return max(1, int(deadline - time.monotonic() + 0.999))
 
     status, message, exc_tb = "ok", "", None
-    with _inline_charts(), atomic_path(executed_path) as tmp:
+    with _inline_charts(), environment(job.env), atomic_path(executed_path) as tmp:
         tmp_nb = tmp.with_suffix(".ipynb")
         try:
             pm.execute_notebook(
@@ -1194,10 +1198,14 @@ def render(
     client_info(cfg)  # an invalid client configuration stops the run before any job
     cfg.output_dir.mkdir(parents=True, exist_ok=True)
     _recover_job_dirs(cfg.output_dir)
+    from ars_analysis.snapshot import batch_env  # the data loaded once, read by every job
+
+    env = batch_env(cfg.output_dir, data._dataset, cfg.data_path, cfg.mapping_path)
     data_period = data.period()
     meta = {"fingerprint": data.fingerprint(), "version": __version__}
     for j in selected:
         j.meta = {**meta, "period": _job_period(j.parameters, data_period)}
+        j.env = {**j.env, **env}
 
     from tqdm import tqdm
 

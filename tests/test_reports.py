@@ -387,7 +387,7 @@ def test_render_end_to_end(tmp_path, data_dir, capsys, monkeypatch):
     assert re.search(r"TIMEOUT\s+slow", printed)
 
     # every output is inside the output folder, no temp files left behind
-    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == [
+    assert sorted(p.name for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")) == [
         "boom", "chart", "ok-_escape", "ok-华东", "slow",
     ]  # fmt: skip
     assert not [p for p in out.rglob("*.tmp")] and not list(tmp_path.glob("escape*"))
