@@ -97,5 +97,8 @@ def core_customers(dataset: Dataset, cfg=None, *, top: pd.DataFrame | None = Non
     the client's one definition, computed on the whole dataset (see
     :func:`ars_analysis.customers.customer_grades`)."""
     from ars_analysis.customers import customer_grades
+    from ars_analysis.snapshot import memo  # shared by every report of a batch
 
-    return customer_grades(dataset, cfg, top=top)
+    return memo(
+        "core_customers", dataset, (cfg, top), lambda: customer_grades(dataset, cfg, top=top)
+    )

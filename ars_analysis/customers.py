@@ -30,6 +30,7 @@ from ars_analysis import _abc
 from ars_analysis._scorecard import DEFAULT_SCORECARD, Scorecard, ScorecardError
 from ars_analysis._segments import CustomerSegmenter, segment_labels
 from ars_analysis.labels import check_lang
+from ars_analysis.snapshot import memo, path_arg
 
 __all__ = [
     "DEFAULT_CUTS",
@@ -1522,7 +1523,9 @@ def customer_grades(
     if top is None:
         top = top_terminals(dataset, cfg.definitions.top_terminal)
     top_ids = top.loc[top["is_top"], "terminal_id"].astype(str).tolist()
-    feats = _dataset_features(dataset, top_ids=top_ids)
+    feats = memo(
+        "features", dataset, (top_ids,), lambda: _dataset_features(dataset, top_ids=top_ids)
+    )
     scored = card.score(feats)
     info = [c for c in ("customer_name", "region", "territory") if c in feats]
     out = feats[["customer_id", *info, "revenue"]].merge(
@@ -1705,7 +1708,9 @@ def analyse_core_customers(
     top_ids = top.loc[top["is_top"], "terminal_id"].astype(str).tolist()
 
     # 1. every distributor of the period
-    feats = _dataset_features(dataset, top_ids=top_ids)
+    feats = memo(
+        "features", dataset, (top_ids,), lambda: _dataset_features(dataset, top_ids=top_ids)
+    )
     if feats.empty:
         raise ValueError("no distributor has sales in the period")
     if region is not None:
@@ -1743,13 +1748,23 @@ def analyse_core_customers(
     gaps_all = dimension_gaps(scored_all, card)
 
     # 2. grade movements: re-scored per period
-    pg_all = period_grades(dataset, card, freq=cc.movement_freq, top_terminal_ids=top_ids)
+    pg_all = memo(  # whole dataset: shared by every report of a batch (ars_analysis.snapshot)
+        "period_grades",
+        dataset,
+        (path_arg(scorecard), cc.movement_freq, top_ids),
+        lambda: period_grades(dataset, card, freq=cc.movement_freq, top_terminal_ids=top_ids),
+    )
     start = end = None
     if pg_all["period"].nunique() >= 2:
         start, end = movement_periods(pg_all)
     seg, reason = (None, "off")
     if segments:
-        seg, reason = _segment(feats, cfg, random_state)
+        seg, reason = memo(
+            "segments",
+            dataset,
+            (cfg, top_ids, random_state),
+            lambda: _segment(feats, cfg, random_state),
+        )
 
     # 3. the report's scope
     keep = set(filter_region(feats, region)["customer_id"]) if region is not None else None

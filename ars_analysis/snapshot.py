@@ -60,6 +60,7 @@ __all__ = [
     "environment",
     "load",
     "memo",
+    "path_arg",
     "snapshot_dir",
     "using",
 ]
@@ -312,8 +313,28 @@ def load(loader: Callable[..., Any], path, mapping=None, *, period=None, strict=
 # whole-dataset definitions
 
 
+_UNSTABLE = object()  # an argument without a stable text: the definition is not cached
+
+
+def path_arg(value: Any) -> Any:
+    """A file argument (str or path) as a :class:`~pathlib.Path`, so its bytes are part of the
+    key; None stays None (the packaged default); anything else (an object) is not cached."""
+    if value is None:
+        return None
+    if isinstance(value, (str, os.PathLike)):
+        return Path(value).resolve()
+    return _UNSTABLE
+
+
 def _token(value: Any) -> str | None:
     """A stable text for ``value`` (None when it has no stable form: then nothing is cached)."""
+    try:
+        return _text(value)
+    except Exception:  # noqa: BLE001 - e.g. unhashable cells: compute instead of caching
+        return None
+
+
+def _text(value: Any) -> str | None:
     import pandas as pd
 
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -323,10 +344,10 @@ def _token(value: Any) -> str | None:
             hashlib.sha256(value.read_bytes()).hexdigest() if value.is_file() else "-"
         )
     if isinstance(value, (list, tuple)):
-        parts = [_token(v) for v in value]
+        parts = [_text(v) for v in value]
         return None if None in parts else f"{type(value).__name__}[{','.join(parts)}]"
     if isinstance(value, dict):
-        parts = [(_token(k), _token(v)) for k, v in sorted(value.items(), key=lambda kv: str(kv))]
+        parts = [(_text(k), _text(v)) for k, v in sorted(value.items(), key=lambda kv: str(kv))]
         return None if any(None in p for p in parts) else f"dict{parts}"
     if isinstance(value, pd.DataFrame):
         h = hashlib.sha256(repr((list(value.columns), list(map(str, value.dtypes)))).encode())

@@ -1597,7 +1597,10 @@ def analyse_terminal_network(
 
     # linking plan on the whole country, then filtered
     to_link = t[t["is_top"] & ~t["linked"] & (t["volume_at_stake"] > 0)]
-    plan_all = linking_plan(
+    from ars_analysis.snapshot import memo  # whole-country definitions shared by a batch
+
+    shared = (cfg, core_all, top)  # with the dataset, everything t and to_link depend on
+    plan_all = memo("linking_plan", dataset, shared, lambda: linking_plan(
         to_link,
         core_all[core_all["is_core"]],
         master,
@@ -1605,13 +1608,13 @@ def analyse_terminal_network(
         max_new_per_distributor=cfg.terminals.max_new_per_distributor,
         max_distance_km=cfg.terminals.max_link_distance_km,
         customers=dataset.customers,
-    )
+    ))  # fmt: skip
 
     # market potential per region on the whole country, then filtered
     positive_all = t[t["revenue"] > 0].assign(region=lambda d: d["region"].fillna(""))
-    missing_all = missing_volume_by(
+    missing_all = memo("missing_volume", dataset, (*shared, n_boot, seed), lambda: missing_volume_by(
         positive_all, cfg.market.unobserved_terminal_ratio, n_boot=n_boot, seed=seed
-    )
+    ))  # fmt: skip
 
     # the scope
     ts = filter_region(t, region)

@@ -193,3 +193,84 @@ def test_subset_keeps_a_derived_key(data, tmp_path):
     assert None not in keys and len(keys) == 3
     whole.tables["sales"] = whole.tables["sales"].head(3)  # replaced table: no key any more
     assert snapshot.dataset_key(whole) is None
+
+
+# --------------------------------------------------------------------------------------------
+# cached whole-dataset definitions
+
+
+def _with_top_share(cfg, share: float):
+    defs = cfg.definitions
+    top = defs.top_terminal.model_copy(update={"share": share})
+    return cfg.model_copy(update={"definitions": defs.model_copy(update={"top_terminal": top})})
+
+
+def test_cached_definitions_equal_computed_ones_and_are_fresh_copies(tmp_path):
+    from ars_analysis.client import load_client_config
+    from ars_analysis.compose import core_customers
+
+    cfg = load_client_config()
+    plain = core_customers(load_dataset(SAMPLE), cfg)
+    with snapshot.using(tmp_path / "cache"):
+        ds = load_dataset(SAMPLE)
+        first = core_customers(ds, cfg)
+        defs = list((tmp_path / "cache").rglob("defs/core_customers-*.pkl"))
+        assert len(defs) == 1
+        first["grade"] = "X"  # a caller changing its copy does not change the cache
+        again = core_customers(ds, cfg)
+    assert again.equals(plain)
+    assert not first.equals(plain)
+
+
+def test_a_changed_client_config_invalidates_cached_definitions(tmp_path):
+    from ars_analysis.client import load_client_config
+    from ars_analysis.compose import core_customers
+
+    cfg = load_client_config()
+    wide = _with_top_share(cfg, 0.5)
+    expected = core_customers(load_dataset(SAMPLE), wide)
+    with snapshot.using(tmp_path / "cache"):
+        ds = load_dataset(SAMPLE)
+        narrow_cached = core_customers(ds, cfg)
+        wide_cached = core_customers(ds, wide)  # not the narrow definition's cached result
+        assert len(list((tmp_path / "cache").rglob("defs/core_customers-*.pkl"))) == 2
+    assert wide_cached.equals(expected)
+    assert not wide_cached.equals(narrow_cached)
+
+
+def test_a_changed_data_file_invalidates_cached_definitions(data, tmp_path):
+    from ars_analysis.compose import core_customers
+
+    with snapshot.using(tmp_path / "cache"):
+        before = core_customers(load_dataset(data))
+        sales = data / "sales.csv"
+        lines = sales.read_text(encoding="utf-8").splitlines(keepends=True)
+        sales.write_text("".join(lines[: len(lines) // 2]), encoding="utf-8")
+        after = core_customers(load_dataset(data))
+    assert after.equals(core_customers(load_dataset(data)))
+    assert not after.equals(before)
+
+
+def test_memo_computes_outside_a_batch_and_for_unstable_arguments(tmp_path, monkeypatch):
+    monkeypatch.delenv(snapshot.ENV, raising=False)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    ds = load_dataset(SAMPLE)
+    assert snapshot.memo("x", ds, (1,), compute) == 1  # no batch: computed
+    with snapshot.using(tmp_path / "cache"):
+        ds = load_dataset(SAMPLE)
+        assert snapshot.memo("x", ds, (1,), compute) == 2  # computed and kept
+        assert snapshot.memo("x", ds, (1,), compute) == 2  # read
+        assert snapshot.memo("x", ds, (2,), compute) == 3  # other arguments
+        unstable = snapshot.path_arg(object())
+        assert snapshot.memo("x", ds, (unstable,), compute) == 4
+        assert snapshot.memo("x", ds, (unstable,), compute) == 5  # never cached
+        scorecard = tmp_path / "card.yml"
+        scorecard.write_text("a: 1\n", encoding="utf-8")
+        assert snapshot.memo("x", ds, (snapshot.path_arg(str(scorecard)),), compute) == 6
+        scorecard.write_text("a: 2\n", encoding="utf-8")  # an edited file is a new key
+        assert snapshot.memo("x", ds, (snapshot.path_arg(str(scorecard)),), compute) == 7

@@ -291,7 +291,10 @@ def analyse_incentives(
         raise ValueError(f"no rep of region {region!r} has a target: nothing to pay")
 
     needed = list(dict.fromkeys(c for p in plans for c in p.kpi_columns))
-    kpis = monthly_kpis(ds, needed, cfg.definitions.top_terminal)
+    from ars_analysis.snapshot import memo  # whole dataset: shared by a batch's reports
+
+    top_def = cfg.definitions.top_terminal
+    kpis = memo("monthly_kpis", ds, (needed, top_def), lambda: monthly_kpis(ds, needed, top_def))
     if kpis is not None:
         kpis = kpis[kpis["rep_id"].astype(str).isin(keep)].reset_index(drop=True)
 
