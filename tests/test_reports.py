@@ -453,6 +453,7 @@ def test_render_end_to_end(tmp_path, data_dir, capsys, monkeypatch):
     assert 'href="index-zh.html"' in index and (out / "index-zh.html").exists()
 
 
+@pytest.mark.notebook
 def test_job_parameters_reach_the_notebook(tmp_path, data_dir):
     """One job through run_job directly: the injected parameters are the job's."""
     from ars_analysis.reports import run_job
@@ -502,6 +503,7 @@ def test_render_is_a_subcommand_of_ars():
     assert args.func.__module__ == "ars_analysis.reports"
 
 
+@pytest.mark.notebook
 def test_dead_kernel_is_a_failure_with_an_error_page(tmp_path):
     from ars_analysis.reports import run_job
 
