@@ -153,6 +153,7 @@ def _load_in_child(args) -> str:
     return h.hexdigest()
 
 
+@pytest.mark.slow  # several loads and gradings of the sample (make test only)
 def test_concurrent_jobs_do_not_corrupt_the_cache(data, tmp_path):
     cache = tmp_path / "cache"
     ctx = multiprocessing.get_context("fork")
@@ -205,6 +206,7 @@ def _with_top_share(cfg, share: float):
     return cfg.model_copy(update={"definitions": defs.model_copy(update={"top_terminal": top})})
 
 
+@pytest.mark.slow  # several loads and gradings of the sample (make test only)
 def test_cached_definitions_equal_computed_ones_and_are_fresh_copies(tmp_path):
     from ars_analysis.client import load_client_config
     from ars_analysis.compose import core_customers
@@ -222,6 +224,7 @@ def test_cached_definitions_equal_computed_ones_and_are_fresh_copies(tmp_path):
     assert not first.equals(plain)
 
 
+@pytest.mark.slow  # several loads and gradings of the sample (make test only)
 def test_a_changed_client_config_invalidates_cached_definitions(tmp_path):
     from ars_analysis.client import load_client_config
     from ars_analysis.compose import core_customers
@@ -238,6 +241,7 @@ def test_a_changed_client_config_invalidates_cached_definitions(tmp_path):
     assert not wide_cached.equals(narrow_cached)
 
 
+@pytest.mark.slow  # several loads and gradings of the sample (make test only)
 def test_a_changed_data_file_invalidates_cached_definitions(data, tmp_path):
     from ars_analysis.compose import core_customers
 
