@@ -74,7 +74,7 @@ CACHE_DIR = ".cache"
 
 _PKG = Path(__file__).resolve().parent
 _building: contextvars.ContextVar[bool] = contextvars.ContextVar("ars_snapshot_building")
-_TAG = "_ars_snapshot"  # attribute of a Dataset: (key, identity of its tables)
+_TAG = "_ars_snapshot"  # attribute of a Dataset: (key, identity of its tables, loaded key)
 T = TypeVar("T")
 
 
@@ -203,8 +203,14 @@ def _tables_identity(dataset) -> tuple:
     )
 
 
-def _tag(dataset, key: str) -> None:
-    dataset.__dict__[_TAG] = (key, _tables_identity(dataset))
+def _tag(dataset, key: str, base: str | None = None) -> None:
+    dataset.__dict__[_TAG] = (key, _tables_identity(dataset), base or key)
+
+
+def _base_key(dataset) -> str | None:
+    """The key of the loaded dataset ``dataset`` comes from (its snapshot folder)."""
+    tag = getattr(dataset, "__dict__", {}).get(_TAG)
+    return tag[2] if tag is not None and dataset_key(dataset) is not None else None
 
 
 def dataset_key(dataset) -> str | None:
@@ -223,7 +229,8 @@ def derive(source, result, *args: Any) -> Any:
     key = dataset_key(source)
     token = _token(args)
     if key is not None and token is not None:
-        _tag(result, hashlib.sha256(f"{key}\0{token}".encode()).hexdigest()[:32])
+        derived = hashlib.sha256(f"{key}\0{token}".encode()).hexdigest()[:32]
+        _tag(result, derived, _base_key(source))
     return result
 
 
@@ -373,8 +380,9 @@ def memo(name: str, dataset, args: Any, compute: Callable[[], T]) -> T:
     token = _token(args) if key is not None else None
     if token is None:
         return compute()
-    digest = hashlib.sha256(f"{code_version()}\0{name}\0{token}".encode()).hexdigest()[:32]
-    path = root / key / "defs" / f"{name}-{digest}.pkl"
+    digest = hashlib.sha256(f"{code_version()}\0{key}\0{name}\0{token}".encode()).hexdigest()
+    # beside the loaded dataset's snapshot (a subset's definitions too): pruned with it
+    path = root / _base_key(dataset) / "defs" / f"{name}-{digest[:32]}.pkl"
     with contextlib.suppress(Exception):
         return _read_pickle(path)
     value = compute()

@@ -186,12 +186,19 @@ def test_strict_loading_still_raises_on_fatal_problems(data, tmp_path):
 
 
 def test_subset_keeps_a_derived_key(data, tmp_path):
-    with snapshot.using(tmp_path / "cache"):
+    cache = tmp_path / "cache"
+    with snapshot.using(cache):
         ds = load_dataset(data)
-    whole = subset(ds)
-    east = subset(ds, region="西北")
-    keys = {snapshot.dataset_key(x) for x in (ds, whole, east)}
-    assert None not in keys and len(keys) == 3
+        whole = subset(ds)
+        east = subset(ds, region="西北")
+        keys = {snapshot.dataset_key(x) for x in (ds, whole, east)}
+        assert None not in keys and len(keys) == 3
+        # a subset's definitions live beside the loaded snapshot (pruned with it)
+        assert snapshot.memo("x", east, (1,), lambda: "east") == "east"
+        assert snapshot.memo("x", whole, (1,), lambda: "whole") == "whole"
+        assert snapshot.memo("x", east, (1,), lambda: "computed again") == "east"
+    assert [p.name for p in cache.iterdir()] == [snapshot.dataset_key(ds)]
+    assert len(list(cache.glob("*/defs/x-*.pkl"))) == 2
     whole.tables["sales"] = whole.tables["sales"].head(3)  # replaced table: no key any more
     assert snapshot.dataset_key(whole) is None
 
@@ -253,6 +260,7 @@ def test_a_changed_data_file_invalidates_cached_definitions(data, tmp_path):
         after = core_customers(load_dataset(data))
     assert after.equals(core_customers(load_dataset(data)))
     assert not after.equals(before)
+    assert len(list((tmp_path / "cache").iterdir())) == 1  # the old snapshot and its definitions
 
 
 def test_memo_computes_outside_a_batch_and_for_unstable_arguments(tmp_path, monkeypatch):
