@@ -15,6 +15,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 help:
 	@echo "make report       set up and render the sample client reports into reports/"
 	@echo "make test         set up and run every test (incl. a real-browser test), ruff lint and format checks"
+	@echo "make test-fast    the unit tier: no notebook execution, no rendered batch, no slow test (< 1 min)"
 	@echo "make bench        run all benchmarks (full sizes; slow)   make bench-quick: small sizes"
 	@echo "make lab          open JupyterLab with the package and a registered kernel"
 	@echo "make references  regenerate the nbval reference notebooks in tests/notebooks/"
@@ -50,6 +51,11 @@ test: $(STAMP) browser
 	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --dist loadgroup --doctest-modules ars_analysis tests
 	$(BIN)/pytest -p no:xdist --nbval tests/notebooks --nbval-sanitize-with tests/notebooks/sanitize.cfg
+
+# The unit tier: no notebook is executed, no batch rendered, no test marked slow (< 1 min).
+.PHONY: test-fast
+test-fast: $(STAMP)
+	$(BIN)/pytest -n 2 -m "not slow and not notebook" --doctest-modules ars_analysis tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -24,6 +24,8 @@ from ars_analysis.compose import top_terminals
 from ars_analysis.presentation import fieldforce as pf
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+# national + every region (~8 s on 2 cores): not in make test-fast
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

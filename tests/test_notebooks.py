@@ -44,11 +44,12 @@ mr = _load_make_references()
 def test_rewrite_parameters_shifts_relative_paths_only():
     src = (
         'data_path = "../data/sample"\nmapping_path = None\nplan = "../ars_analysis/config/p.yml"\n'
-        'name = "x"\noutput_dir = "../reports/x"\nn = 3  # comment\n'
+        'name = "x"\noutput_dir = "../reports/x"\nn = 3  # comment\nn_scenarios = 2000\n'
     )
     out = mr.rewrite_parameters(src, "x")
     ns: dict = {}
     exec(out, ns)  # noqa: S102 - our own test string
+    assert ns["n_scenarios"] == mr.TINY_PARAMETERS["n_scenarios"] < 2000  # tiny sizes for nbval
     assert ns["data_path"] == "../../data/sample"
     assert ns["plan"] == "../../ars_analysis/config/p.yml"
     assert ns["name"] == "x" and ns["n"] == 3 and ns["mapping_path"] is None
@@ -158,6 +159,11 @@ def test_committed_references_keep_only_key_result_outputs():
         assert [c.source for c in src.cells if "parameters" not in c.metadata.get("tags", [])] == [
             c.source for c in nb.cells if "parameters" not in c.metadata.get("tags", [])
         ], f"{path.name} is stale: rerun tests/notebooks/make_references.py"
+        # and the parameters cell is the notebook's, rewritten (paths, tiny sizes)
+        params = [c.source for c in mr.runnable_copy(src, path.stem).cells if "parameters" in
+                  c.metadata.get("tags", [])]  # fmt: skip
+        assert params == [c.source for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert f"n_boot = {mr.TINY_PARAMETERS['n_boot']}" in params[0] or "n_boot" not in params[0]
 
 
 # ---------------------------------------------------------------------------- 2. papermill

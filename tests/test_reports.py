@@ -387,7 +387,7 @@ def test_render_end_to_end(tmp_path, data_dir, capsys, monkeypatch):
     assert re.search(r"TIMEOUT\s+slow", printed)
 
     # every output is inside the output folder, no temp files left behind
-    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == [
+    assert sorted(p.name for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")) == [
         "boom", "chart", "ok-_escape", "ok-华东", "slow",
     ]  # fmt: skip
     assert not [p for p in out.rglob("*.tmp")] and not list(tmp_path.glob("escape*"))
@@ -453,6 +453,7 @@ def test_render_end_to_end(tmp_path, data_dir, capsys, monkeypatch):
     assert 'href="index-zh.html"' in index and (out / "index-zh.html").exists()
 
 
+@pytest.mark.notebook
 def test_job_parameters_reach_the_notebook(tmp_path, data_dir):
     """One job through run_job directly: the injected parameters are the job's."""
     from ars_analysis.reports import run_job
@@ -502,6 +503,7 @@ def test_render_is_a_subcommand_of_ars():
     assert args.func.__module__ == "ars_analysis.reports.cli"
 
 
+@pytest.mark.notebook
 def test_dead_kernel_is_a_failure_with_an_error_page(tmp_path):
     from ars_analysis.reports import run_job
 

@@ -18,6 +18,8 @@ from ars_analysis.compose import analyse_terminal_network, top_terminals
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 FAST = {"n_boot": 20, "gof_boot": 0, "seed": 0}
+# national + every region: ~20 s on 2 cores (not in make test-fast)
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ from ars_analysis.compose.customers import (
     customer_grades,
     period_grades,
 )
-from ars_analysis.compose.definitions import core_distributors, filter_region, top_terminals
+from ars_analysis.compose.definitions import filter_region, top_terminals
 from ars_analysis.compose.fieldforce import analyse_field_execution, scorecard_from_dataset
 from ars_analysis.compose.incentives import analyse_incentives, monthly_kpis
 from ars_analysis.compose.terminals import analyse_terminal_network
@@ -45,7 +45,6 @@ __all__ = [
     "analyse_terminal_network",
     "core_customer_inputs",
     "core_customers",
-    "core_distributors",
     "customer_grades",
     "customer_sales",
     "duckdb_config",

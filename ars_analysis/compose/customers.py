@@ -32,6 +32,7 @@ from ars_analysis.customers import (
     trend_seedlings,
 )
 from ars_analysis.data.dataset import Dataset
+from ars_analysis.data.snapshot import memo, path_arg
 
 __all__ = [
     "analyse_core_customers",
@@ -148,7 +149,9 @@ def customer_grades(
     if top is None:
         top = top_terminals(dataset, cfg.definitions.top_terminal)
     top_ids = top.loc[top["is_top"], "terminal_id"].astype(str).tolist()
-    feats = _dataset_features(dataset, top_ids=top_ids)
+    feats = memo(  # whole dataset: shared by every report of a batch (data.snapshot)
+        "features", dataset, (top_ids,), lambda: _dataset_features(dataset, top_ids=top_ids)
+    )
     scored = card.score(feats)
     info = [c for c in ("customer_name", "region", "territory") if c in feats]
     out = feats[["customer_id", *info, "revenue"]].merge(
@@ -265,7 +268,9 @@ def analyse_core_customers(
     top_ids = top.loc[top["is_top"], "terminal_id"].astype(str).tolist()
 
     # 1. every distributor of the period
-    feats = _dataset_features(dataset, top_ids=top_ids)
+    feats = memo(  # whole dataset: shared by every report of a batch (data.snapshot)
+        "features", dataset, (top_ids,), lambda: _dataset_features(dataset, top_ids=top_ids)
+    )
     if feats.empty:
         raise ValueError("no distributor has sales in the period")
     if region is not None:
@@ -303,13 +308,23 @@ def analyse_core_customers(
     gaps_all = dimension_gaps(scored_all, card)
 
     # 2. grade movements: re-scored per period
-    pg_all = period_grades(dataset, card, freq=cc.movement_freq, top_terminal_ids=top_ids)
+    pg_all = memo(
+        "period_grades",
+        dataset,
+        (path_arg(scorecard), cc.movement_freq, top_ids),
+        lambda: period_grades(dataset, card, freq=cc.movement_freq, top_terminal_ids=top_ids),
+    )
     start = end = None
     if pg_all["period"].nunique() >= 2:
         start, end = movement_periods(pg_all)
     seg, reason = (None, "off")
     if segments:
-        seg, reason = fit_segments(feats, cfg, random_state)
+        seg, reason = memo(
+            "segments",
+            dataset,
+            (cfg, top_ids, random_state),
+            lambda: fit_segments(feats, cfg, random_state),
+        )
 
     # 3. the report's scope
     keep = set(filter_region(feats, region)["customer_id"]) if region is not None else None
@@ -405,4 +420,6 @@ def core_customers(dataset: Dataset, cfg=None, *, top: pd.DataFrame | None = Non
     """Every distributor with its scorecard grade and whether it is a core customer (grade A):
     the client's one definition, computed on the whole dataset (see
     :func:`ars_analysis.compose.customer_grades`)."""
-    return customer_grades(dataset, cfg, top=top)
+    return memo(  # shared by every report of a batch
+        "core_customers", dataset, (cfg, top), lambda: customer_grades(dataset, cfg, top=top)
+    )

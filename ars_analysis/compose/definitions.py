@@ -1,9 +1,8 @@
 """The definitions every report shares, computed once on the whole dataset.
 
-Top terminals (:func:`top_terminals`) and the core distributors of the terminal network
-(:func:`core_distributors`: ABC class A of their region).
-
-The client's core customers are :func:`ars_analysis.compose.customers.core_customers`.
+Top terminals (:func:`top_terminals`). The client's core customers (scorecard grade A, also the
+"core distributors" of the terminal network and field execution) are
+:func:`ars_analysis.compose.customers.core_customers`.
 
 A national and a regional report must name the same top terminals and give a distributor the
 same grade. So a definition is computed on all the client's data (the analysis period, every
@@ -34,10 +33,9 @@ import math
 import pandas as pd
 
 from ars_analysis.client import TopTerminal
-from ars_analysis.customers import abc_classify
 from ars_analysis.data.dataset import Dataset
 
-__all__ = ["core_distributors", "filter_region", "top_terminals"]
+__all__ = ["filter_region", "top_terminals"]
 
 
 def top_terminals(dataset: Dataset, definition: TopTerminal | None = None) -> pd.DataFrame:
@@ -96,55 +94,3 @@ def filter_region(table: pd.DataFrame, region, column: str = "region") -> pd.Dat
         return table.reset_index(drop=True)
     regions = [region] if isinstance(region, str) else list(region)
     return table[table[column].isin(regions)].reset_index(drop=True)
-
-
-def core_distributors(
-    customer_sales: pd.DataFrame,
-    customers: pd.DataFrame,
-    *,
-    cuts=(0.8, 0.95),
-    by: str = "region",
-) -> pd.DataFrame:
-    """The distributors that count as *core* for the terminal network: ABC class A of their
-    region (the first ``cuts`` value: the smallest set of top distributors of a region that
-    carries 80% of its revenue; the crossing distributor counts).
-
-    Computed on the whole dataset (all regions) so a regional report filters it.
-
-    Parameters
-    ----------
-    customer_sales : DataFrame
-        ``customer_id`` and ``revenue`` (sales of the period, any grouping; summed here).
-    customers : DataFrame
-        ``customer_id``, ``region`` and optionally ``customer_name``, ``city``.
-
-    Returns
-    -------
-    DataFrame
-        One row per distributor of ``customers``: ``customer_id``, ``customer_name``,
-        ``region``, ``city``, ``revenue``, ``abc_class``, ``is_core``.
-
-    Examples
-    --------
-    >>> c = pd.DataFrame({"customer_id": ["a", "b", "c"], "region": ["E"] * 3})
-    >>> s = pd.DataFrame({"customer_id": ["a", "b", "c"], "revenue": [70.0, 20, 10]})
-    >>> core_distributors(s, c)["is_core"].tolist()
-    [True, True, False]
-    """
-    missing = [c for c in ("customer_id", by) if c not in customers]
-    if missing:
-        raise ValueError(
-            f"customers: missing column(s) {missing}; columns are {list(customers.columns)}"
-        )
-    rev = customer_sales.groupby("customer_id")["revenue"].sum()
-    base = customers.drop_duplicates("customer_id").copy()
-    for c in ("customer_name", "city"):
-        if c not in base:
-            base[c] = None
-    base = base[["customer_id", "customer_name", by, "city"]].reset_index(drop=True)
-    base["revenue"] = base["customer_id"].map(rev).fillna(0.0).astype(float)
-    frame = base.assign(_g=base[by].fillna("").astype(str))
-    abc = abc_classify(frame, "revenue", by="_g", cuts=list(cuts), sort=False)
-    base["abc_class"] = abc["abc_class"].astype(str).to_numpy()
-    base["is_core"] = (base["abc_class"] == "A") & (base["revenue"] > 0)
-    return base

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ars_analysis.compose.aggregate import rep_sales, sales_by, terminal_sales
 from ars_analysis.compose.definitions import top_terminals
+from ars_analysis.data.snapshot import memo
 from ars_analysis.fieldforce import rep_scorecard
 from ars_analysis.incentives import (
     HORIZON_MONTHS,
@@ -135,7 +136,10 @@ def analyse_incentives(
         raise ValueError(f"no rep of region {region!r} has a target: nothing to pay")
 
     needed = list(dict.fromkeys(c for p in plans for c in p.kpi_columns))
-    kpis = monthly_kpis(ds, needed, cfg.definitions.top_terminal)
+    top_def = cfg.definitions.top_terminal
+    kpis = memo(  # whole dataset: shared by a batch's reports (data.snapshot)
+        "monthly_kpis", ds, (needed, top_def), lambda: monthly_kpis(ds, needed, top_def)
+    )
     if kpis is not None:
         kpis = kpis[kpis["rep_id"].astype(str).isin(keep)].reset_index(drop=True)
 

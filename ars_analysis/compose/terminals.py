@@ -9,6 +9,7 @@ import pandas as pd
 from ars_analysis.client import load_client_config
 from ars_analysis.compose.customers import core_customers
 from ars_analysis.compose.definitions import filter_region, top_terminals
+from ars_analysis.data.snapshot import memo
 from ars_analysis.terminals import (
     TerminalNetwork,
     concentration_table,
@@ -132,20 +133,31 @@ def analyse_terminal_network(
 
     # linking plan on the whole country, then filtered
     to_link = t[t["is_top"] & ~t["linked"] & (t["volume_at_stake"] > 0)]
-    plan_all = linking_plan(
-        to_link,
-        core_all[core_all["is_core"]],
-        master,
-        lines,
-        max_new_per_distributor=cfg.terminals.max_new_per_distributor,
-        max_distance_km=cfg.terminals.max_link_distance_km,
-        customers=dataset.customers,
+    shared = (cfg, core_all, top)  # with the dataset, everything t and to_link depend on
+    plan_all = memo(  # whole-country definitions shared by a batch (data.snapshot)
+        "linking_plan",
+        dataset,
+        shared,
+        lambda: linking_plan(
+            to_link,
+            core_all[core_all["is_core"]],
+            master,
+            lines,
+            max_new_per_distributor=cfg.terminals.max_new_per_distributor,
+            max_distance_km=cfg.terminals.max_link_distance_km,
+            customers=dataset.customers,
+        ),
     )
 
     # market potential per region on the whole country, then filtered
     positive_all = t[t["revenue"] > 0].assign(region=lambda d: d["region"].fillna(""))
-    missing_all = missing_volume_by(
-        positive_all, cfg.market.unobserved_terminal_ratio, n_boot=n_boot, seed=seed
+    missing_all = memo(
+        "missing_volume",
+        dataset,
+        (*shared, n_boot, seed),
+        lambda: missing_volume_by(
+            positive_all, cfg.market.unobserved_terminal_ratio, n_boot=n_boot, seed=seed
+        ),
     )
 
     # the scope

@@ -148,10 +148,13 @@ def subset(dataset: Dataset, *, region=None, start=None, end=None) -> Dataset:
             first = None if start is None else pd.Timestamp(start).to_period("M").to_timestamp()
             tables["targets"] = t[between(month, first, end)]
     tables = {k: v.reset_index(drop=True) for k, v in tables.items()}
-    return Dataset(
+    out = Dataset(
         tables,
         quality=dataset.quality,
         mapping=dataset.mapping,
         source=dataset.source,
         files=dataset.files,
     )
+    from ars_analysis.data.snapshot import derive  # a batch's cached definitions follow the subset
+
+    return derive(dataset, out, "subset", region, start, end)

@@ -395,6 +395,10 @@ def load_dataset(path, mapping=None, *, period=None, strict=True) -> Dataset:
     FileNotFoundError
         ``path`` does not exist.
     """
+    from ars_analysis.data import snapshot  # in a batch (ARS_SNAPSHOT_DIR set): load once, share
+
+    if snapshot.active():
+        return snapshot.load(load_dataset, path, mapping, period=period, strict=strict)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file or folder: {path}")

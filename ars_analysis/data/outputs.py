@@ -52,7 +52,9 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return Path(path)
 
 
-def _sheet_name(name: str, used: set[str]) -> str:
+def sheet_name(name: str, used: set[str]) -> str:
+    """``name`` cleaned to Excel's rules (31 characters, no ``[]:*?/\\``) and unique in ``used``
+    (case-insensitive); adds it to ``used``."""
     # Excel forbids []:*?/\ in sheet names and limits them to 31 characters.
     clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in str(name))[:31] or "Sheet"
     candidate, i = clean, 1
@@ -78,7 +80,7 @@ def write_excel(path: str | os.PathLike, tables: dict[str, pd.DataFrame]) -> Pat
                     frame[col] = frame[col].dt.tz_localize(None)
                 frame.to_excel(
                     xw,
-                    sheet_name=_sheet_name(name, used),
+                    sheet_name=sheet_name(name, used),
                     index=not isinstance(frame.index, pd.RangeIndex),
                 )
     return Path(path)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ars_analysis.data.outputs import atomic_path
+from ars_analysis.data.outputs import atomic_path, sheet_name
 from ars_analysis.presentation.tables import PLACE_COLUMNS, ReportTable
 
 #: Excel number format per kind of value.
@@ -43,16 +43,6 @@ def _display_width(text) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
 
 
-def _sheet_name(name: str, used: set[str]) -> str:
-    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in str(name))[:31] or "Sheet"
-    candidate, i = clean, 1
-    while candidate.lower() in used:
-        suffix = f"_{i}"
-        candidate, i = clean[: 31 - len(suffix)] + suffix, i + 1
-    used.add(candidate.lower())
-    return candidate
-
-
 def write_workbook(path: str | os.PathLike, tables: list[ReportTable]) -> Path:
     """Write each table (its full length) to a formatted sheet named by its ``title``."""
     from openpyxl import Workbook
@@ -64,7 +54,7 @@ def write_workbook(path: str | os.PathLike, tables: list[ReportTable]) -> Path:
     used: set[str] = set()
     header_fill = PatternFill("solid", fgColor="DDE4EE")
     for i, table in enumerate(tables):
-        ws = wb.create_sheet(_sheet_name(table.title or f"{i + 1}", used))
+        ws = wb.create_sheet(sheet_name(table.title or f"{i + 1}", used))
         values = table.localized_values()
         headers = table.headers()
         kinds = [table.kind(c) for c in table.data.columns]

@@ -121,6 +121,9 @@ class Job:
     out_dir: Path = field(default=Path("."))
     #: Facts shown in the index beside the job (data fingerprint, data period, version).
     meta: dict[str, Any] = field(default_factory=dict)
+    #: Environment variables of the job's kernel (the batch snapshot, see
+    #: :mod:`ars_analysis.data.snapshot`).
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def executed_path(self) -> Path:

@@ -59,6 +59,7 @@ Worker processes end with the ``ars render`` process.
 
 from __future__ import annotations
 
+from ars_analysis.data.snapshot import batch_env, environment
 from ars_analysis.reports.pages import collect, index_page, summary_scopes
 from ars_analysis.reports.pages import write_batch_pages as write_pages
 import argparse
@@ -205,7 +206,7 @@ def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
         return max(1, int(deadline - time.monotonic() + 0.999))
 
     status, message, exc_tb = "ok", "", None
-    with _inline_charts(), atomic_path(executed_path) as tmp:
+    with _inline_charts(), environment(job.env), atomic_path(executed_path) as tmp:
         tmp_nb = tmp.with_suffix(".ipynb")
         try:
             pm.execute_notebook(
@@ -424,10 +425,13 @@ def render(
     client_info(cfg)  # an invalid client configuration stops the run before any job
     cfg.output_dir.mkdir(parents=True, exist_ok=True)
     _recover_job_dirs(cfg.output_dir)
+    # the data loaded and validated once, read by every job's kernel
+    env = batch_env(cfg.output_dir, data._dataset, cfg.data_path, cfg.mapping_path)
     data_period = data.period()
     meta = {"fingerprint": data.fingerprint(), "version": __version__}
     for j in selected:
         j.meta = {**meta, "period": _job_period(j.parameters, data_period)}
+        j.env = {**j.env, **env}
 
     from tqdm import tqdm
 

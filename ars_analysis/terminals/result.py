@@ -56,7 +56,7 @@ class TerminalNetwork:
         ``linked_only``, ``visited_only``, ``neither``, ``coverage_rate``, ``linked_rate``,
         ``top_revenue``, ``top_share_of_revenue``, ``volume_at_stake``, ``n_to_link``.
     core : DataFrame
-        :func:`core_distributors` of the scope.
+        :func:`ars_analysis.compose.core_customers` of the scope.
     link_plan : DataFrame
         :func:`linking_plan` for the top terminals not linked that buy via non-core
         distributors: terminal columns plus ``proposed_customer_id``/``_name``, ``reason``,

@@ -13,7 +13,10 @@ checks that every cell still runs and that every key result (ABC table, fitted a
 The reference copies run from this folder (nbval starts the kernel with cwd = the notebook's
 folder), so their parameters cell is rewritten: every string parameter that is a path relative
 to ``notebooks/`` (starts with ``../``) gets one more ``../``, and ``output_dir`` points to a
-fixed folder in the system temp directory.
+fixed folder in the system temp directory. The sizes of the random methods are made tiny
+(:data:`TINY_PARAMETERS`: bootstrap replicates, Monte Carlo scenarios): nbval checks that the
+cells run and the key results stay the same, not the statistics at full size, which the papermill
+tests and ``make report`` already exercise.
 
 Usage (from the repository root)::
 
@@ -41,14 +44,19 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 KEY_TAG = "key-result"
 PARAM_TAG = "parameters"
+#: Parameters set to tiny values in the reference copies (when a notebook declares them).
+TINY_PARAMETERS = {"n_boot": 50, "gof_boot": 20, "n_scenarios": 200}
 
 
 def _tags(cell) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
 
 
-def rewrite_parameters(source: str, stem: str, depth: int = 1) -> str:
-    """The parameters cell source adapted to run ``depth`` folders deeper than ``notebooks/``.
+def rewrite_parameters(
+    source: str, stem: str, depth: int = 1, tiny: dict | None = TINY_PARAMETERS
+) -> str:
+    """The parameters cell source adapted to run ``depth`` folders deeper than ``notebooks/``,
+    with the sizes in ``tiny`` (default :data:`TINY_PARAMETERS`) replaced.
 
     >>> print(rewrite_parameters('data_path = "../data/sample"\\nlang = "zh"\\noutput_dir = "../reports/x"', "x"))
     data_path = '../../data/sample'
@@ -76,6 +84,8 @@ def rewrite_parameters(source: str, stem: str, depth: int = 1) -> str:
             )
         elif isinstance(value, str) and value.startswith("../"):
             new = f"{target.id} = {('../' * depth + value)!r}"
+        elif tiny and target.id in tiny:
+            new = f"{target.id} = {tiny[target.id]!r}  # tiny for nbval (make_references.py)"
         else:
             continue
         edits.append((node.lineno - 1, node.end_lineno, new))
