@@ -10,9 +10,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ars_analysis.dataset import subset
 
-from ars_analysis import load_dataset, snapshot
+from ars_analysis import load_dataset
+from ars_analysis.data import snapshot
+from ars_analysis.data.dataset import subset
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -57,7 +58,7 @@ def test_snapshot_is_used_when_valid(data, tmp_path, monkeypatch):
         first = load_dataset(data)
         assert len(_keys(cache)) == 1
         # a second load reads the snapshot: the loader's validation never runs
-        monkeypatch.setattr("ars_analysis.loading.validate", _fail)
+        monkeypatch.setattr("ars_analysis.data.loading.validate", _fail)
         second = load_dataset(data)
         # another spelling of the same folder (as a kernel sees it) uses the same snapshot
         monkeypatch.chdir(data.parent)
@@ -176,7 +177,7 @@ def test_an_unreadable_snapshot_is_rebuilt(data, tmp_path):
 
 
 def test_strict_loading_still_raises_on_fatal_problems(data, tmp_path):
-    from ars_analysis.validation import DataValidationError
+    from ars_analysis.data.validation import DataValidationError
 
     (data / "sales.csv").write_text("nothing,useful\n1,2\n", encoding="utf-8")
     with snapshot.using(tmp_path / "cache"):
