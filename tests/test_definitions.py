@@ -59,3 +59,14 @@ def test_top_terminals_per_region_are_the_top_share_of_that_region(sample):
         expected = set(ranked.loc[ranked["revenue"] > 0, "terminal_id"])
         got = set(top.loc[top["is_top"] & (top["region"] == region), "terminal_id"])
         assert got == expected, region
+
+
+def test_every_report_states_the_same_visit_log_period(sample):
+    # 02 and 04 both state the visit-log period in their title block: one definition
+    from ars_analysis.compose import analyse_field_execution, analyse_terminal_network
+
+    ds, cfg = sample
+    net = analyse_terminal_network(ds, cfg, n_boot=0, gof_boot=0)
+    field = analyse_field_execution(ds, cfg)
+    assert tuple(net.visit_period) == tuple(field.visit_period)
+    assert net.visit_period[0].strftime("%Y-%m-%d") == "2025-10-01"

@@ -10,6 +10,7 @@ from ars_analysis.client import load_client_config
 from ars_analysis.compose.customers import core_customers
 from ars_analysis.compose.definitions import filter_region, top_terminals
 from ars_analysis.data.snapshot import memo
+from ars_analysis.fieldforce import visit_window
 from ars_analysis.terminals import (
     TerminalNetwork,
     concentration_table,
@@ -121,7 +122,8 @@ def analyse_terminal_network(
     if visits is not None and len(visits) and "terminal_id" in visits:
         done = visits.loc[visits["check_in"].notna() & visits["terminal_id"].notna()]
         t["visited"] = t["terminal_id"].isin(set(done["terminal_id"])).to_numpy()
-        visit_period = _period(done["check_in"])
+        # the visit-log period as every report states it (planned date, else check-in date)
+        visit_period = visit_window(visits)
     else:
         t["visited"] = False
     t["status"] = np.select(
