@@ -34,7 +34,7 @@ def _fail(*args, **kwargs):
     raise AssertionError("the loader ran although a valid snapshot exists")
 
 
-def _same(a, b) -> None:
+def assert_same(a, b) -> None:
     assert sorted(a.tables) == sorted(b.tables)
     for name in a.tables:
         assert a.tables[name].equals(b.tables[name]), name
@@ -65,7 +65,7 @@ def test_snapshot_is_used_when_valid(data, tmp_path, monkeypatch):
         third = load_dataset(Path("..") / data.parent.name / "data")
     assert len(_keys(cache)) == 1
     for ds in (first, second, third):
-        _same(plain, ds)
+        assert_same(plain, ds)
     assert third.source == Path("..") / data.parent.name / "data"
     assert third.files["sales"] == third.source / "sales.csv"
     assert snapshot.dataset_key(second) == snapshot.dataset_key(first) is not None
@@ -173,7 +173,7 @@ def test_an_unreadable_snapshot_is_rebuilt(data, tmp_path):
         good = load_dataset(data)
         (cache / _keys(cache)[0] / "dataset.pkl").write_bytes(b"not a pickle")
         again = load_dataset(data)
-    _same(good, again)
+    assert_same(good, again)
 
 
 def test_strict_loading_still_raises_on_fatal_problems(data, tmp_path):

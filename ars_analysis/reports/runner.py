@@ -1,60 +1,7 @@
 """The batch runner of ``ars render``: process pool, :func:`run_job`, atomic publication, the index.
 
-A *job* is one notebook executed with one parameter set (e.g. the core-customer analysis for the
-whole country, or for 华东). Jobs are described in a YAML file (default:
-``ars_analysis/config/reports.yml``), checked against each notebook's ``parameters`` cell before
-anything runs, executed in parallel through papermill's Python API in a process pool, and each
-produces, in ``<output_dir>/<job name>/``:
-
-- the executed notebook (``<notebook>.ipynb``),
-- ``report.html``: the client-ready HTML (no code, no prompts, no stderr/warnings), or
-  ``error.html`` with the failing cell and its traceback when the job failed or timed out,
-- whatever the notebook writes itself into its ``output_dir`` (Excel workbooks, ``results.json``).
-
-After a batch (see :mod:`ars_analysis.reports.pages`), ``<output_dir>/`` also holds:
-
-- ``index.html`` (in the config's ``lang``) and its twin ``index-en.html`` (``index-zh.html``
-  for an English client): the reports grouped by analysis and by scope (national first) with
-  their titles, status, data periods, key results (from each report's ``summary.json``), Excel
-  workbooks and a footer with the data fingerprint and package version;
-- ``summary-<scope>-<lang>.html``: one executive summary per scope and language, the findings
-  and top actions of every analysis side by side, linked into the reports.
-
-Config file
------------
-Relative paths in the config (``data_path``, ``mapping_path``, ``notebooks_dir``, ``output_dir``)
-are resolved against the **current working directory** (run ``ars render`` from the repository
-root), not against the config file's folder. Example::
-
-    client: 示例客户              # fallback when the client configuration has no name
-    client_config: null          # the client's YAML (null: the packaged sample client)
-    data_path: data/sample       # folder of client files
-    mapping_path: null           # optional column-mapping YAML
-    lang: zh                     # zh or en; default language of jobs and of the index page
-    start: null                  # ISO date or null (whole data period)
-    end: null
-    notebooks_dir: notebooks
-    output_dir: reports
-    timeout: 600                 # seconds per job
-    jobs:
-      - notebook: 01_core_customers.ipynb      # whole country, name "01_core_customers"
-      - notebook: 02_terminal_network.ipynb
-        name: terminals                        # optional job name
-        regions: all                           # one job per region found in the data
-        include_all: true                      # ... plus one for the whole country
-        lang: [zh, en]                         # one job per language (name gets "-en")
-        parameters: {top_n: 20}                # extra notebook parameters
-
-Job names are ``<name>[-<region>][-<lang>]`` (the language suffix only when the job lists more
-than one language), made safe for the file system by :func:`safe_name`.
-
-Before any job runs (and before the output folder is created) the data folder and mapping file
-must exist, every region must be one of the data's regions (exactly: ``"华东 "`` is an error that
-suggests ``"华东"``; the message lists the valid regions) and a job's period must not be reversed
-or miss the sales dates (:func:`check_data`). A job renders into a hidden staging folder beside
-its folder, which replaces the job folder only when complete: an interrupted run (``kill -9``)
-keeps the previous report, and the next run cleans up. The index is built from what is on disk.
-Worker processes end with the ``ars render`` process.
+What a job is, the config file and what each job writes are described in the package docstring
+(:mod:`ars_analysis.reports`).
 """
 
 from __future__ import annotations
