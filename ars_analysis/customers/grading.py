@@ -44,11 +44,18 @@ import math
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 
 from ars_analysis.client import check_lang
+from ars_analysis.scoring import (
+    Measure,
+    ScoreResult,
+    ScoringError,
+    WeightedScorecard,
+    grade_of,
+    strengths_weaknesses,
+)
 
 #: The scorecard shipped with the package.
 DEFAULT_SCORECARD = "scorecard_default.yml"
@@ -112,8 +119,6 @@ class Scorecard:
         Validated dimensions by key.
     grades : list of (grade, min, max, label dict)
         Grade bands, best first.
-    notes : list of str
-        Set by :meth:`score`: dimensions skipped for missing columns.
 
     Examples
     --------
@@ -159,7 +164,6 @@ class Scorecard:
         self.id = spec.get("id", "customer_id")
         self.dimensions = self._check_dimensions(spec.get("dimensions"))
         self.grades = self._check_grades(spec.get("grades"))
-        self.notes: list[str] = []
 
     # -- validation ------------------------------------------------------------------------
     def _err(self, key: str, msg: str) -> ScorecardError:
@@ -264,15 +268,47 @@ class Scorecard:
         return bands
 
     # -- scoring ---------------------------------------------------------------------------
-    def _raw(self, features: pd.DataFrame, dim: dict) -> pd.Series | None:
-        if dim["column"] is not None:
-            if dim["column"] not in features.columns:
-                return None
-            return pd.to_numeric(features[dim["column"]], errors="coerce")
+    def to_weighted(self) -> WeightedScorecard:
+        """The card as the one scoring mechanism (:class:`ars_analysis.scoring.WeightedScorecard`)."""
+        return WeightedScorecard(
+            measures=tuple(
+                Measure(
+                    key=k,
+                    column=d["column"],
+                    formula=d["formula"],
+                    method=d["method"],
+                    weight=d["weight"],
+                    higher_is_better=d["higher_is_better"],
+                    within=d["within"],
+                    thresholds=tuple(d.get("thresholds", ())),
+                    scores=tuple(d.get("scores", ())),
+                    optional=d["optional"],
+                )
+                for k, d in self.dimensions.items()
+            ),
+            grades=tuple(self.grades),
+            unit=100.0,
+            round_total=10,
+            within_fallback=_WITHIN_FALLBACK,
+            everyone="all distributors",
+            source=self.source,
+            strong=STRONG,
+            weak=WEAK,
+        )
+
+    def evaluate(self, features: pd.DataFrame) -> ScoreResult:
+        """Score ``features`` and return everything: dimension ``scores``, ``total``,
+        ``grade``, ``notes`` (dimensions skipped, comparison groups that fell back), ``used``
+        and per distributor :meth:`~ars_analysis.scoring.ScoreResult.explain`.
+
+        Stateless: the scorecard is not changed (see :meth:`score` for the table).
+        """
+        if self.id not in features.columns:
+            raise ScorecardError(f"{self.source}: id: features have no column {self.id!r}")
         try:
-            return pd.to_numeric(features.eval(dim["formula"]), errors="coerce")
-        except Exception:
-            return None
+            return self.to_weighted().score(features)
+        except ScoringError as exc:
+            raise ScorecardError(str(exc)) from None
 
     def score(self, features: pd.DataFrame) -> pd.DataFrame:
         """Score and grade each row of ``features``.
@@ -287,97 +323,28 @@ class Scorecard:
         DataFrame
             The id column, group columns used (``within``), one column per dimension with its
             0-100 score (NaN when the value is missing), ``score`` (weighted total), ``grade``.
-            Dimensions whose column is absent are skipped when ``optional`` (see
-            :attr:`notes`), otherwise a :class:`ScorecardError` names the key and column.
+            Dimensions whose column is absent are skipped when ``optional`` (the notes of
+            :meth:`evaluate` say so), otherwise a :class:`ScorecardError` names the key and
+            column.
         """
-        if self.id not in features.columns:
-            raise ScorecardError(f"{self.source}: id: features have no column {self.id!r}")
-        self.notes = []
-        used = {}
-        for key, dim in self.dimensions.items():
-            raw = self._raw(features, dim)
-            what = dim["column"] if dim["column"] is not None else dim["formula"]
-            if raw is None:
-                if dim["optional"]:
-                    self.notes.append(
-                        f"{key}: skipped ({what!r} not available), weights re-normalised"
-                    )
-                    continue
-                raise ScorecardError(
-                    f"{self.source}: dimensions.{key}: "
-                    + (
-                        f"column {what!r} not in the features (available: {list(features.columns)})"
-                        if dim["column"] is not None
-                        else f"formula {what!r} cannot be computed from the features"
-                    )
-                )
-            if dim["within"] and dim["within"] not in features.columns:
-                # A client export without territories (or regions): compare within the next
-                # larger scope the data has, and say so.
-                fallback = next(
-                    (c for c in _WITHIN_FALLBACK.get(dim["within"], ()) if c in features), None
-                )
-                self.notes.append(
-                    f"{key}: no {dim['within']!r} in the data; compared within "
-                    f"{fallback or 'all distributors'}"
-                )
-                dim = {**dim, "within": fallback}
-            used[key] = self._dim_score(features, raw, dim)
-        if not used:
-            raise ScorecardError(f"{self.source}: dimensions: none of them can be computed")
-        groups = sorted(
-            {
-                d["within"]
-                for k, d in self.dimensions.items()
-                if k in used and d["within"] and d["within"] in features.columns
-            }
-        )
-        out = features[[self.id, *groups]].copy()
-        for k, s in used.items():
-            out[k] = s.to_numpy()
-        scores = out[list(used)].to_numpy(dtype=float)
-        w = np.array([self.dimensions[k]["weight"] for k in used])
-        wmat = np.where(np.isnan(scores), 0.0, w)
-        wsum = wmat.sum(axis=1)
-        total = np.where(
-            wsum > 0, np.nansum(scores * wmat, axis=1) / np.where(wsum > 0, wsum, 1), np.nan
-        )
-        out["score"] = np.round(total, 10)
-        out["grade"] = self.grade(out["score"])
-        self.used_ = list(used)
+        res = self.evaluate(features)
+        out = features[[self.id, *res.groups]].copy()
+        for k in res.used:
+            out[k] = res.scores[k].to_numpy()
+        out["score"] = res.total.to_numpy()
+        out["grade"] = res.grade.to_numpy()
         return out
 
-    def _dim_score(self, features, raw: pd.Series, dim) -> pd.Series:
-        x = raw.astype(float)
-        if dim["method"] == "bands":
-            v = x.to_numpy()
-            idx = np.searchsorted(np.asarray(dim["thresholds"]), v, side="right")
-            sc = np.asarray(dim["scores"])[idx]
-            s = pd.Series(np.where(np.isnan(v), np.nan, sc), index=x.index)
-            return s if dim["higher_is_better"] else 100 - s
-        if not dim["higher_is_better"]:
-            x = -x
-        key = features[dim["within"]] if dim["within"] else pd.Series(0, index=x.index)
-        g = x.groupby(key.to_numpy(), dropna=False)
-        if dim["method"] == "percentile":
-            r = g.rank(method="average")
-            m = g.transform("count")
-            s = np.where(m > 1, 100 * (r - 1) / (m - 1).where(m > 1), 50.0)
-        else:
-            lo, hi = g.transform("min"), g.transform("max")
-            span = hi - lo
-            s = np.where(span > 0, 100 * (x - lo) / span.where(span > 0), 50.0)
-        return pd.Series(np.where(x.isna(), np.nan, s), index=x.index)
+    def strengths_weaknesses(self, scored: pd.DataFrame, n: int | None = None) -> pd.DataFrame:
+        """Strengths (dimension scores >= 70), weaknesses (<= 40) and missing dimensions of
+        each row of a :meth:`score` table (keys, best / worst first; the wording is the
+        presentation's)."""
+        keys = [k for k in self.dimensions if k in scored.columns]
+        return strengths_weaknesses(scored, keys, strong=STRONG, weak=WEAK, n=n)
 
     def grade(self, scores) -> pd.Categorical:
         """Grade of each total score by the bands (``[min, max)``, the top band closed)."""
-        s = np.asarray(scores, dtype=float)
-        names = [b[0] for b in self.grades]
-        codes = np.full(len(s), -1)
-        for i, (_, lo, hi, _) in enumerate(self.grades):
-            inside = (s >= lo) & ((s < hi) | ((hi == 100) & (s <= hi)))
-            codes = np.where((codes < 0) & inside, i, codes)
-        return pd.Categorical.from_codes(codes, categories=names)
+        return grade_of(scores, self.grades)
 
     def grade_label(self, grade: str, lang: str = "zh") -> str:
         """Name of a grade in ``lang`` (e.g. ``A`` -> 目标客户)."""

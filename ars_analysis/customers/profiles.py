@@ -60,7 +60,7 @@ def grade_profile(scored: pd.DataFrame, scorecard: Scorecard, lang: str = "zh") 
     1     C    0.0  1
     """
     check_lang(lang)
-    dims = [k for k in getattr(scorecard, "used_", scorecard.dimensions) if k in scored.columns]
+    dims = [k for k in scorecard.dimensions if k in scored.columns]
     g = scored.groupby("grade", observed=True)
     rows = []
     for grade, part in g:

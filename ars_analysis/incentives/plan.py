@@ -68,7 +68,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
+
+from ars_analysis.scoring import Measure, WeightedScorecard, gate_passes, weighted_total
 
 MEASURES = ("revenue", "gross_margin")
 BASES = ("amount", "attainment")
@@ -147,22 +150,60 @@ class Bonus:
 
 @dataclass(frozen=True)
 class Kpi:
+    """One KPI of the plan's scorecard: a column scored by a piecewise-linear curve."""
+
     column: str
     weight: float
     points: tuple[tuple[float, float], ...]
 
+    @property
+    def measure(self) -> Measure:
+        """The KPI as a measure of the one scoring mechanism (method ``curve``)."""
+        return Measure(
+            self.column, column=self.column, method="curve", weight=self.weight, points=self.points
+        )
+
 
 @dataclass(frozen=True)
 class Scorecard:
+    """The behaviour bonus: ``amount`` times the weighted KPI score (a KPI not measured
+    scores 0; the weights are not re-normalised)."""
+
     amount: float
     kpis: tuple[Kpi, ...]
+
+    def to_weighted(self) -> WeightedScorecard:
+        """The KPI scorecard as :class:`ars_analysis.scoring.WeightedScorecard`.
+
+        >>> import pandas as pd
+        >>> sc = Scorecard(100.0, (Kpi("a", 1.0, ((0.0, 0.0), (1.0, 1.0))),))
+        >>> sc.to_weighted().score(pd.DataFrame({"a": [0.5, None]})).total.tolist()
+        [0.5, 0.0]
+        """
+        return WeightedScorecard(
+            tuple(k.measure for k in self.kpis), unit=1.0, renormalise=False, source="scorecard"
+        )
+
+    def score(self, kpis) -> np.ndarray:
+        """The weighted KPI score for arrays of KPI values (``{column: array}``, any shape)."""
+        card = self.to_weighted()
+        scores = [m.normalise(kpis[m.column], unit=1.0) for m in card.measures]
+        total, _ = weighted_total(scores, [m.weight for m in card.measures], renormalise=False)
+        return total
 
 
 @dataclass(frozen=True)
 class Gate:
+    """A gate: the components ``applies_to`` pay nothing when KPI ``kpi`` is below ``min``
+    (or not measured)."""
+
     kpi: str
     min: float
     applies_to: tuple[str, ...] = ("commissions",)
+
+    def passes(self, values) -> np.ndarray:
+        """Where the gate is passed (KPI measured and at least ``min``)."""
+        return gate_passes(values, self.min)
 
 
 @dataclass(frozen=True)

@@ -135,16 +135,13 @@ def explain_grades(
     Strengths are the (up to ``n``) highest dimension scores >= 70, weaknesses the lowest
     <= 40, e.g. "graded B (58): strong growth, terminal reach; weak margin rate". Never cut.
     """
-    from ars_analysis.customers.grading import STRONG, WEAK
-
     check_lang(lang)
-    dims = [k for k in getattr(scorecard, "used_", scorecard.dimensions) if k in scored.columns]
     sep = label("customers.list_sep", lang)
+    why = scorecard.strengths_weaknesses(scored, n=n)
     out = []
-    for _, row in scored.iterrows():
-        vals = {k: row[k] for k in dims if pd.notna(row[k])}
-        strong = sorted((k for k, v in vals.items() if v >= STRONG), key=lambda k: -vals[k])[:n]
-        weak = sorted((k for k, v in vals.items() if v <= WEAK), key=lambda k: vals[k])[:n]
+    for (_, row), strong, weak in zip(
+        scored.iterrows(), why["strengths"], why["weaknesses"], strict=True
+    ):
         parts = []
         if strong:
             dims_ = sep.join(scorecard.dimension_label(k, lang) for k in strong)
@@ -270,7 +267,7 @@ def grade_tables(
         title=label("customers.grade_count_title", lang),
     )
     s = result.scored.sort_values("score", ascending=False, kind="stable")
-    dims = [k for k in getattr(card, "used_", card.dimensions) if k in s.columns]
+    dims = [k for k in card.dimensions if k in s.columns]
     shown = dims if dimensions else []
     cols = ["customer_id", "customer_name", "region", "territory", result.measure]
     if not dimensions:  # the page: the region is in the scope or the territory's row
