@@ -85,19 +85,26 @@ def problem(key: str, expected: str, got: Any = None) -> ValueError:
     return ValueError(f"{_MARK}{key}\x00expected {expected}, got {got!r}")
 
 
-def read_yaml(path: str | os.PathLike, *, what: str = "configuration", empty=None) -> Any:
+def read_yaml(
+    path: str | os.PathLike,
+    *,
+    what: str = "configuration",
+    empty=None,
+    error: type[ConfigError] | None = None,
+) -> Any:
     """The content of a YAML file; a missing file or bad YAML is a :class:`ConfigError`."""
+    ConfigError_ = error or ConfigError
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{what} file {file} not found") from None
+        raise ConfigError_(f"{what} file {file} not found") from None
     except OSError as exc:
-        raise ConfigError(f"{what} file {file}: cannot be read: {exc}") from None
+        raise ConfigError_(f"{what} file {file}: cannot be read: {exc}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{file}: not valid YAML: {exc}") from None
+        raise ConfigError_(f"{file}: not valid YAML: {exc}") from None
     return empty if data is None else data
 
 
@@ -246,6 +253,7 @@ def format_errors(
     model: type[BaseModel],
     source: str,
     origin: Mapping[tuple, str] | None = None,
+    error: type[ConfigError] | None = None,
 ) -> ConfigError:
     """One :class:`ConfigError` for a pydantic ``ValidationError`` (every problem listed)."""
     problems = []
@@ -273,7 +281,7 @@ def format_errors(
         file = _source_of(loc, origin or {}, source)
         problems.append((file, _key_path(loc), f"expected {expected}, got {got!r}{hint}"))
     lines = [f"{f}: {k}: {m}" for f, k, m in problems]
-    return ConfigError("\n".join(lines), problems)
+    return (error or ConfigError)("\n".join(lines), problems)
 
 
 def _split(sub: str) -> list:
@@ -295,16 +303,18 @@ def validate_config(
     source: str = "<dict>",
     origin: Mapping[tuple, str] | None = None,
     context: Mapping | None = None,
+    error: type[ConfigError] | None = None,
 ) -> M:
-    """Validate ``data`` (a mapping) against ``model``; :class:`ConfigError` on any problem."""
+    """Validate ``data`` (a mapping) against ``model``; :class:`ConfigError` (or its subclass
+    ``error``) on any problem."""
     if not isinstance(data, Mapping):
-        raise ConfigError(
+        raise (error or ConfigError)(
             f"{source}: (top level): expected a mapping (key: value), got {type(data).__name__}"
         )
     try:
         return model.model_validate(dict(data), context=dict(context or {}))
     except ValidationError as exc:
-        raise format_errors(exc, model, source, origin) from None
+        raise format_errors(exc, model, source, origin, error) from None
 
 
 def load_config(
@@ -314,6 +324,7 @@ def load_config(
     overrides: Layer | Mapping | None = None,
     context: Mapping | None = None,
     what: str = "configuration",
+    error: type[ConfigError] | None = None,
 ) -> M:
     """Read one YAML file (or layers: base file first, then client files or :class:`Layer` s)
     and validate the merged values against ``model``.
@@ -340,11 +351,11 @@ def load_config(
         if isinstance(item, Layer):
             layers.append(item)
         else:
-            layers.append(Layer(str(item), read_yaml(item, what=what, empty={})))
+            layers.append(Layer(str(item), read_yaml(item, what=what, empty={}, error=error)))
     if overrides is not None:
         layers.append(overrides if isinstance(overrides, Layer) else Layer("overrides", overrides))
     merged, origin = merge_layers(layers)
     return validate_config(
         merged, model, source=layers[0].source if layers else "<dict>", origin=origin,
-        context=context,
+        context=context, error=error,
     )  # fmt: skip

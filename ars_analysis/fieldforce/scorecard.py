@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ars_analysis.config import Layer
 from ars_analysis.fieldforce.checkins import checkin_distance, distance_summary
 from ars_analysis.fieldforce.common import (
     SCORECARD_KPIS,
@@ -109,6 +110,7 @@ def rep_scorecard(
     standards_path: str | Path | None = None,
     sales: pd.DataFrame | None = None,
     top_terminals=None,
+    standards_layers: Sequence[Layer] = (),
 ) -> pd.DataFrame:
     """One row per rep (per period with ``freq``): the behaviour KPIs and attainment.
 
@@ -136,6 +138,8 @@ def rep_scorecard(
         (default: first to last visit date).
     weights : dict, optional
         KPI -> weight of the overall ``score`` (default ``scorecard_weights`` of the standards).
+    standards_layers : sequence of Layer, optional
+        Client layers over the standards file (a client configuration's ``visit_standards``).
     standards, top_share, bands, far_m, grades, standards_path
         Passed to :func:`load_standards`, :func:`frequency_vs_standard` and
         :func:`checkin_distance`.
@@ -179,6 +183,7 @@ def rep_scorecard(
     _check_freq(freq)
     std = load_standards(
         standards_path,
+        layers=standards_layers,
         frequency=dict(standards) if standards is not None else None,
         top_share=top_share,
     )
