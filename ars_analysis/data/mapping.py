@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from ars_analysis.config import ConfigError
 from ars_analysis.data.contract import TABLES
 
 __all__ = ["MappingError", "read_mapping"]
@@ -29,7 +30,7 @@ _TABLE_KEYS = {
 }
 
 
-class MappingError(ValueError):
+class MappingError(ConfigError):
     """A problem in a mapping file (names the file and the key)."""
 
 

@@ -71,6 +71,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from ars_analysis.config import ConfigError, base_file
 from ars_analysis.scoring import Measure, WeightedScorecard, gate_passes, weighted_total
 
 MEASURES = ("revenue", "gross_margin")
@@ -99,8 +100,9 @@ RESERVED = (
 )
 
 
-class PlanError(ValueError):
-    """A plan file or dict does not follow the plan schema."""
+class PlanError(ConfigError):
+    """A plan file or dict does not follow the plan schema (one of the config errors:
+    file, key path, what was expected)."""
 
 
 @dataclass(frozen=True)
@@ -868,5 +870,5 @@ def shipped_plans() -> list[Path]:
     >>> [p.name for p in shipped_plans()]
     ['current.yml', 'candidate_a.yml', 'candidate_b.yml']
     """
-    folder = Path(__file__).resolve().parent.parent / "config" / "plans"
+    folder = base_file("plans")
     return [folder / n for n in ("current.yml", "candidate_a.yml", "candidate_b.yml")]

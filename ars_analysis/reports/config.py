@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 import yaml
 from ars_analysis import __version__
+from ars_analysis.config import ConfigError
 from ars_analysis.data.outputs import atomic_path, write_text
 from ars_analysis.labels import LANGS, check_lang, label
 from ars_analysis.presentation.record import RESULTS_FILE
@@ -58,7 +59,7 @@ RENDER_LOG = "render.log"
 #: Exit codes of ``ars render``.
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
-class ReportConfigError(ValueError):
+class ReportConfigError(ConfigError):
     """The report config or a job's parameters are invalid (nothing was run)."""
 
 # --------------------------------------------------------------------------------------------
