@@ -87,7 +87,9 @@ def test_weights_renormalise_over_the_measures_an_entity_has(seed):
     np.testing.assert_allclose(res.basis, np.where(f["a"].isna(), 0.5, 1.0))
     # the explanation lists the missing measure where its weight went to the others
     why = res.explain()
-    assert all(("a" in miss) == bool(na) for miss, na in zip(why["missing"], f["a"].isna()))
+    assert all(
+        ("a" in miss) == bool(na) for miss, na in zip(why["missing"], f["a"].isna(), strict=True)
+    )
 
 
 @pytest.mark.parametrize("seed", SEEDS)

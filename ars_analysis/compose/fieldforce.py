@@ -33,8 +33,9 @@ from ars_analysis.fieldforce import (
     visit_issues,
     visit_times,
 )
-from ars_analysis.fieldforce.common import _ratio, _rep_info
-from ars_analysis.fieldforce.frequency import _window
+from ars_analysis.fieldforce.common import ratio as _ratio
+from ars_analysis.fieldforce.common import rep_info as _rep_info
+from ars_analysis.fieldforce.frequency import visit_window
 
 __all__ = ["analyse_field_execution", "scorecard_from_dataset"]
 
@@ -230,7 +231,7 @@ def analyse_field_execution(
     )
     visits, terminals = prepare_visits(tables["visits"]), tables["terminals"]
     reps = tables.get("reps")
-    lo, hi = _window(visits, None, None)
+    lo, hi = visit_window(tables["visits"])
     sales = tables.get("sales")
     has_sales = sales is not None and len(sales) > 0
     history = sales_history if sales_history is not None else sales

@@ -24,17 +24,14 @@ The result -- :mod:`~.result`
 """
 
 from ars_analysis.customers.abc import (
-    ABC_SCOPES,
     DEFAULT_CUTS,
     abc_classify,
-    abc_groups,
     abc_matrix,
-    abc_scope_used,
     abc_summary,
     computed_abc,
     computed_abc_limits,
-    scoped_abc,
 )
+from ars_analysis.customers.abc_scopes import ABC_SCOPES, abc_groups, abc_scope_used, scoped_abc
 from ars_analysis.customers.features import customer_features
 from ars_analysis.customers.grading import DEFAULT_SCORECARD, Scorecard, ScorecardError
 from ars_analysis.customers.movements import (
