@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from ars_analysis.customers import Scorecard, ScorecardError, grade_profile
+from ars_analysis.presentation import grade_profile as presentation_grade_profile
 
 SPEC = {
     "dimensions": {
@@ -210,7 +211,9 @@ def test_explanations_in_both_languages():
 def test_grade_profile_means():
     card = Scorecard(SPEC)
     out = card.score(FEATURES)
-    prof = grade_profile(out, card, "en")
+    keys = grade_profile(out, card)  # the analysis: dimension keys, no wording
+    assert list(keys.columns) == ["grade", "dimension", "score", "n"]
+    prof = presentation_grade_profile(out, card, "en")
     b_sales = prof[(prof["grade"] == "B") & (prof["dimension"] == "sales")]
     assert b_sales["score"].item() == pytest.approx(np.mean([100, 50, 50]))
     assert set(prof["dimension_label"]) == {"sales volume", "growth", "margin rate"}

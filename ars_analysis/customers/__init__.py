@@ -44,7 +44,7 @@ from ars_analysis.customers.movements import (
 )
 from ars_analysis.customers.profiles import channel_agreement, grade_profile, segment_crosstab
 from ars_analysis.customers.result import COUNT_DEFINITIONS, CoreCustomerResult, core_counts
-from ars_analysis.customers.segments import CustomerSegmenter, fit_segments, segment_labels
+from ars_analysis.customers.segments import CustomerSegmenter, fit_segments, segment_traits
 from ars_analysis.customers.trends import (
     dimension_gaps,
     sales_trend,
@@ -82,7 +82,7 @@ __all__ = [
     "scoped_abc",
     "seedlings",
     "segment_crosstab",
-    "segment_labels",
+    "segment_traits",
     "transition_matrix",
     "trend_at_risk",
     "trend_seedlings",
