@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -203,7 +204,8 @@ def _expected(err: dict, model: type[BaseModel], loc: tuple) -> tuple[str, str]:
     if kind in words:
         return words[kind], ""
     if kind == "literal_error":
-        return f"one of {ctx.get('expected', '')}".replace(" or ", ", "), ""
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return f"one of {choices}", ""
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<"}.get(kind, "<=")
         bound = next(iter(ctx.values()), "")
@@ -222,12 +224,13 @@ def _fields_at(model: type[BaseModel], loc: Sequence) -> set[str]:
         fields = getattr(current, "model_fields", None)
         if fields is None:
             return set()
-        if p in fields:
-            current = _inner_model(fields[p].annotation)
+        by_key = {f.alias or name: f for name, f in fields.items()}
+        if p in by_key:
+            current = _inner_model(by_key[p].annotation)
         else:  # a dict of models (dimensions.<key>)
             continue
     fields = getattr(current, "model_fields", None)
-    return set(fields) if fields else set()
+    return {f.alias or name for name, f in fields.items()} if fields else set()
 
 
 def _inner_model(annotation) -> Any:
