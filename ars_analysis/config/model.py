@@ -104,7 +104,7 @@ def read_yaml(
         raise ConfigError_(f"{what} file {file}: cannot be read: {exc}") from None
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # PyYAML: ValueError for a date like 2025-13-01
         raise ConfigError_(f"{file}: not valid YAML: {exc}") from None
     return empty if data is None else data
 
