@@ -21,6 +21,7 @@ from ars_analysis.config.model import (
     merge_layers,
     problem,
     read_yaml,
+    suggest,
     validate_config,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "merge_layers",
     "problem",
     "read_yaml",
+    "suggest",
     "validate_config",
 ]

@@ -77,13 +77,19 @@ def base_file(*parts: str) -> Path:
     return Path(str(resources.files("ars_analysis") / "config" / Path(*parts)))
 
 
-def problem(key: str, expected: str, got: Any = None) -> ValueError:
+def suggest(word: Any, choices) -> str:
+    """``"; did you mean 'x'?"`` for the close choice of a misspelt ``word`` (else ``""``)."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def problem(key: str, expected: str, got: Any = None, hint: str = "") -> ValueError:
     """An error for a model validator that names the key below the model (``"grades.C"``).
 
     >>> str(problem("tiers[1].from", "a value above 0", 0)).endswith("a value above 0, got 0")
     True
     """
-    return ValueError(f"{_MARK}{key}\x00expected {expected}, got {got!r}")
+    return ValueError(f"{_MARK}{key}\x00expected {expected}, got {got!r}{hint}")
 
 
 def read_yaml(
@@ -180,9 +186,7 @@ def _expected(err: dict, model: type[BaseModel], loc: tuple) -> tuple[str, str]:
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind == "extra_forbidden":
         allowed = sorted(_fields_at(model, loc[:-1]))
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"one of the keys {allowed}", hint
+        return f"one of the keys {allowed}", suggest(loc[-1], allowed)
     if kind == "missing":
         return "this required key", ""
     words = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -17,6 +16,7 @@ from ars_analysis.config import (
     merge_layers,
     problem,
     read_yaml,
+    suggest,
     validate_config,
 )
 from ars_analysis.fieldforce.common import SCORECARD_KPIS
@@ -59,9 +59,12 @@ def _weights(weights) -> dict[str, float]:
     out = {}
     for k, v in weights.items():
         if k not in SCORECARD_KPIS:
-            close = difflib.get_close_matches(str(k), SCORECARD_KPIS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise problem(str(k), f"one of the scorecard KPIs {list(SCORECARD_KPIS)}", f"{k}{hint}")
+            raise problem(
+                str(k),
+                f"one of the scorecard KPIs {list(SCORECARD_KPIS)}",
+                k,
+                suggest(k, SCORECARD_KPIS),
+            )
         if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 or not math.isfinite(v):
             raise problem(str(k), "a weight >= 0", v)
         out[k] = float(v)
