@@ -112,7 +112,7 @@ class ClientConfig(_Model):
         """The client's overrides of base file ``name`` (``"scorecard"`` or
         ``"visit_standards"``) as a config layer (empty when there are none)."""
         data = getattr(self, name)
-        return (Layer(self.source or "client configuration", data),) if data else ()
+        return (Layer(self.source or "client configuration", data, at=name),) if data else ()
 
     def plan_files(self) -> list[Path] | None:
         """The ``*.yml`` plans of ``plans_dir`` (sorted; ``None`` when not set)."""

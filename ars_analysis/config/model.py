@@ -66,10 +66,21 @@ class ConfigModel(BaseModel):
 
 @dataclass(frozen=True)
 class Layer:
-    """One configuration layer: where it comes from (file) and its values (a mapping)."""
+    """One configuration layer: where it comes from (file), its values (a mapping) and where
+    they sit in that file (``at``: e.g. ``"scorecard"`` for the ``scorecard:`` section of a
+    client configuration), so an error names the key as written in the file."""
 
     source: str
     data: Mapping
+    at: str = ""
+
+
+class Origin(dict):
+    """``{key path: source}`` of merged layers; ``at`` maps a source to its section key."""
+
+    def __init__(self):
+        super().__init__()
+        self.at: dict[str, str] = {}
 
 
 def base_file(*parts: str) -> Path:
@@ -120,7 +131,7 @@ def merge_layers(layers: Sequence[Layer]) -> tuple[dict, dict[tuple, str]]:
     path, the source it came from. Lists and scalars are replaced whole; ``None`` in a later
     layer keeps the earlier value (a notebook's "not given")."""
     merged: dict = {}
-    origin: dict[tuple, str] = {}
+    origin = Origin()
 
     def put(dst: dict, src: Mapping, prefix: tuple, source: str) -> None:
         for k, v in src.items():
@@ -145,6 +156,8 @@ def merge_layers(layers: Sequence[Layer]) -> tuple[dict, dict[tuple, str]]:
                 f"got {type(layer.data).__name__}"
             )
         put(merged, layer.data, (), layer.source)
+        if layer.at:
+            origin.at[layer.source] = layer.at
     return merged, origin
 
 
@@ -174,6 +187,8 @@ def _key_path(loc: Sequence) -> str:
 
 
 def _join(base: str, sub: str) -> str:
+    if not base:
+        return sub
     if not sub:
         return base
     if base == "(top level)":
@@ -287,6 +302,8 @@ def format_errors(
             got = loc[-1]
         file = _source_of(loc, origin or {}, source)
         problems.append((file, _key_path(loc), f"expected {expected}, got {got!r}{hint}"))
+    at = getattr(origin, "at", {})
+    problems = [(f, _join(at[f], k) if f in at else k, m) for f, k, m in problems]
     lines = [f"{f}: {k}: {m}" for f, k, m in problems]
     return (error or ConfigError)("\n".join(lines), problems)
 

@@ -23,6 +23,7 @@ from ars_analysis.fieldforce import load_standards
 from ars_analysis.incentives import Plan
 from ars_analysis.reports.config import load_config as load_report_config
 
+_CLIENT_KEYS = {"client", "definitions", "min_sample", "region_names", "market", "visit_standards"}
 _PLAN_KEYS = {"commissions", "bonus", "scorecard", "gates", "honours", "team_bonuses", "draw"}
 
 
@@ -33,14 +34,14 @@ def kind_of(path: Path, data) -> str | None:
         return "scorecard"
     if "frequency" in keys or path.name.startswith("visit_standards"):
         return "visit_standards"
-    if path.parent.name == "plans" or keys & _PLAN_KEYS:
-        return "plan"
     if "jobs" in keys:
         return "reports"
     if "tables" in keys:
         return "mapping"
-    if path.parent.name == "clients" or keys & {"definitions", "client", "min_sample"}:
+    if path.parent.name == "clients" or keys & _CLIENT_KEYS:
         return "client"
+    if path.parent.name == "plans" or keys & _PLAN_KEYS:
+        return "plan"
     return None
 
 
@@ -62,11 +63,19 @@ def check_file(path: Path) -> tuple[str, dict]:
     if kind == "client":
         cfg = load_client_config(path)
         out = cfg.model_dump(mode="json", exclude_none=True)
-        out["scorecard"] = Scorecard(layers=cfg.layer("scorecard")).spec
-        out["visit_standards"] = load_standards(layers=cfg.layer("visit_standards"))
-        out["plans"] = [str(p) for p in cfg.plan_files() or []]
-        for p in cfg.plan_files() or []:
-            Plan.from_yaml(p)
+        errors = []  # every layer is checked, each error listed
+
+        def layer(key, build):
+            try:
+                out[key] = build()
+            except ConfigError as exc:
+                errors.append(str(exc))
+
+        layer("scorecard", lambda: Scorecard(layers=cfg.layer("scorecard")).spec)
+        layer("visit_standards", lambda: load_standards(layers=cfg.layer("visit_standards")))
+        layer("plans", lambda: [Plan.from_yaml(p).to_dict() for p in cfg.plan_files() or []])
+        if errors:
+            raise ConfigError("\n".join(errors))
         return kind, out
     raise ConfigError(f"{path}: not a configuration file ars knows (no known keys)")
 
