@@ -150,3 +150,19 @@ def test_plan_kpi_scorecard_matches_the_piecewise_linear_formula():
     got = sc.score({"x": x, "y": y})
     want = 0.7 * np.array([0.0, 0.5, 1.0, 0.0]) + 0.3 * np.array([0.5, 0.0, 1.0, 0.25])
     np.testing.assert_allclose(got, [want])
+
+
+def test_formula_measures_and_a_formula_that_cannot_be_computed():
+    f = pd.DataFrame({"margin": [1.0, 2.0, 3.0], "revenue": [10.0, 10.0, 10.0]})
+    card = WeightedScorecard((Measure("rate", formula="margin / revenue", method="minmax"),))
+    np.testing.assert_allclose(card.score(f).scores["rate"], [0.0, 50.0, 100.0])
+    bad = WeightedScorecard((Measure("rate", formula="margin / turnover", method="minmax"),))
+    with pytest.raises(ValueError, match="formula 'margin / turnover' cannot be computed"):
+        bad.score(f)
+    skipped = WeightedScorecard(
+        (
+            Measure("rate", formula="margin / turnover", optional=True),
+            Measure("m", column="margin", method="minmax"),
+        )
+    )
+    assert skipped.score(f).used == ("m",)
