@@ -14,7 +14,12 @@ import sys
 from ars_analysis import __version__
 
 #: Modules that contribute subcommands, in the order ``ars --help`` lists them.
-COMMAND_MODULES = ("ars_analysis.data.cli", "ars_analysis.data.synth", "ars_analysis.reports")
+COMMAND_MODULES = (
+    "ars_analysis.data.cli",
+    "ars_analysis.data.synth",
+    "ars_analysis.reports",
+    "ars_analysis.reports.config_check",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,12 +20,12 @@ Examples
 from __future__ import annotations
 
 import os
-from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
+
+from ars_analysis.config import ConfigError, ConfigModel, Layer, base_file, load_config
 
 #: The report languages. Defined here, at the bottom of the package, so an analysis can check a
 #: ``lang`` argument without importing the labels (:mod:`ars_analysis.labels` re-exports both).
@@ -39,12 +39,11 @@ def check_lang(lang: str) -> str:
     return lang
 
 
-class ClientConfigError(ValueError):
+class ClientConfigError(ConfigError):
     """The client configuration file is invalid (file, key path, what was expected)."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Model = ConfigModel
 
 
 class TopTerminal(_Model):
@@ -101,7 +100,34 @@ class ClientConfig(_Model):
     market: Market = Market()
     terminals: Terminals = Terminals()
     incentives: Incentives = Incentives()
+    # The client layer over the package's base files (Kedro's base/local): entries merged deep
+    # over config/scorecard_default.yml and config/visit_standards.yml, validated after merging
+    # (an error names this file); the folder of the plans to compare (relative to this file).
+    scorecard: dict[str, Any] | None = None
+    visit_standards: dict[str, Any] | None = None
+    plans_dir: str | None = None
     source: str | None = None
+
+    def layer(self, name: str) -> tuple[Layer, ...]:
+        """The client's overrides of base file ``name`` (``"scorecard"`` or
+        ``"visit_standards"``) as a config layer (empty when there are none)."""
+        data = getattr(self, name)
+        return (Layer(self.source or "client configuration", data, at=name),) if data else ()
+
+    def plan_files(self) -> list[Path] | None:
+        """The ``*.yml`` plans of ``plans_dir`` (sorted; ``None`` when not set)."""
+        if self.plans_dir is None:
+            return None
+        folder = Path(self.plans_dir)
+        if not folder.is_absolute() and self.source:
+            folder = Path(self.source).parent / folder
+        files = sorted(folder.glob("*.yml"))
+        if not files:
+            raise ClientConfigError(
+                f"{self.source}: plans_dir: expected a folder with plan files (*.yml), "
+                f"got {self.plans_dir!r} ({folder})"
+            )
+        return files
 
     def client_name(self, lang: str = "zh") -> str:
         """The client's name in ``lang`` (``client: {zh: ..., en: ...}``; a plain string is
@@ -116,11 +142,7 @@ SAMPLE_CLIENT = "sample.yml"
 
 
 def _default_path() -> Path:
-    return Path(str(resources.files("ars_analysis") / "config" / "clients" / SAMPLE_CLIENT))
-
-
-def _key_path(loc) -> str:
-    return ".".join(str(p) for p in loc) or "(top level)"
+    return base_file("clients", SAMPLE_CLIENT)
 
 
 def load_client_config(path: str | os.PathLike | None = None) -> ClientConfig:
@@ -131,16 +153,10 @@ def load_client_config(path: str | os.PathLike | None = None) -> ClientConfig:
     file = Path(path) if path is not None else _default_path()
     if not file.is_file():
         raise ClientConfigError(f"client configuration {file}: file not found")
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ClientConfigError(f"client configuration {file}: not valid YAML ({exc})") from None
-    if not isinstance(raw, dict):
-        raise ClientConfigError(f"client configuration {file}: expected a mapping of keys")
-    try:
-        return ClientConfig(**raw, source=str(file))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{_key_path(e['loc'])}: {e['msg']} (got {e.get('input')!r})" for e in exc.errors()
-        )
-        raise ClientConfigError(f"client configuration {file}: {problems}") from None
+    return load_config(
+        file,
+        ClientConfig,
+        overrides={"source": str(file)},
+        what="client configuration",
+        error=ClientConfigError,
+    )

@@ -399,3 +399,38 @@ def test_workbook_has_names_beside_ids_and_localised_sheets(runs, tmp_path):
             for v in row:
                 assert v not in ("same", "up", "down", "territory", "region", "national"), ws.title
                 assert not (isinstance(v, str) and v.endswith("...")), ws.title
+
+
+_CORE_COUNTS_SCRIPT = """
+import numpy as np, pandas as pd
+from ars_analysis.customers import core_counts
+rng = np.random.default_rng(3)
+ids = [f"c{i:03d}" for i in range(300)]
+rev = rng.lognormal(10, 2, 300) * rng.uniform(0.1, 10, 300)
+scored = pd.DataFrame({"customer_id": ids, "revenue": rev, "grade": ["A"] * 200 + ["B"] * 100})
+cls = pd.DataFrame({"customer_id": ids, "abc_class": ["A"] * 250 + ["C"] * 50})
+cells = pd.DataFrame({"customer_id": ids, "cell": ["AA"] * 220 + ["CC"] * 80})
+out = core_counts(scored, cls, cls, cells, None)
+print(out["revenue_share"].map(float.hex).tolist())
+"""
+
+
+@pytest.mark.slow
+def test_core_counts_do_not_depend_on_the_hash_seed():
+    # revenue shares summed over a set of ids: the order (and so the last digit) must not
+    # follow the string hash order, which changes with PYTHONHASHSEED
+    import os
+    import subprocess
+    import sys
+
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", _CORE_COUNTS_SCRIPT],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outs) == 1, outs

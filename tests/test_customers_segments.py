@@ -22,13 +22,14 @@ from ars_analysis.customers import (  # noqa: E402
     abc_matrix,
     abc_summary,
     channel_agreement,
-    grade_profile,
     period_classes,
     segment_crosstab,
-    segment_labels,
+    segment_traits,
     transition_matrix,
 )
 from ars_analysis.labels import all_keys, label  # noqa: E402
+from ars_analysis.presentation import grade_profile as presentation_grade_profile  # noqa: E402
+from ars_analysis.presentation import segment_labels, segmenter_labels  # noqa: E402
 
 WHOLESALE = Path(__file__).resolve().parents[1] / "data" / "external" / "wholesale_customers.csv"
 SPEND = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
@@ -69,7 +70,7 @@ def test_segments_recover_generated_groups(features):
     assert agree["ari"] > 0.95
     assert seg.profiles_["n_customers"].tolist() == [140, 60]  # 0 = largest segment
     assert 0.9 <= seg.stability_ <= 1.0
-    names = seg.segment_labels("en")
+    names = segmenter_labels(seg, "en")
     assert names.loc[1].startswith("high") and "low" in names.loc[0]
 
 
@@ -126,8 +127,8 @@ def test_wholesale_segments_recover_the_channel(wholesale):
     assert agree["ari"] > 0.4  # chance is 0
     assert agree["purity"] > agree["chance_purity"] + 0.1
     assert seg.stability_ > 0.6
-    en = seg.segment_labels("en").tolist()
-    zh = seg.segment_labels("zh").tolist()
+    en = segmenter_labels(seg, "en").tolist()
+    zh = segmenter_labels(seg, "zh").tolist()
     retail = int(pd.crosstab(seg.labels_, wholesale["Channel"])[2].idxmax())
     assert "high grocery" in en[retail] or "high detergents & paper" in en[retail]
     assert "杂货高" in zh[retail] or "洗涤纸品高" in zh[retail]
@@ -138,13 +139,15 @@ def test_segment_labels_by_hand():
     prof = pd.DataFrame({"revenue": [9.5, 5.5, 1.5], "growth": [0.0, 0.0, 0.0]})
     assert segment_labels(prof, ref, "en").tolist() == ["high sales", "typical", "low sales"]
     assert segment_labels(prof, ref, "zh").tolist() == ["销售规模高", "中等水平", "销售规模低"]
+    # the analysis returns keys, the presentation words them
+    assert segment_traits(prof, ref).tolist() == [[("revenue", "high")], [], [("revenue", "low")]]
 
 
 def test_crosstab_segments_against_abc_and_grade(features):
     seg = CustomerSegmenter(random_state=1, n_bootstrap=0).fit(features)
     assert np.isnan(seg.stability_)
-    segs = seg.assignments(features, lang="en")
-    assert list(segs.columns) == ["customer_id", "segment", "segment_label"]
+    segs = seg.assignments(features)
+    assert list(segs.columns) == ["customer_id", "segment", "segment_traits"]
     abc = abc_classify(features, by="territory")
     tab = segment_crosstab(segs, abc, "abc_class")
     assert tab.to_numpy().sum() == len(features)
@@ -182,11 +185,13 @@ def test_charts_draw_with_labelled_axes(features, lang):
             "grades": {"A": {"min": 60, "max": 100}, "C": {"min": 0, "max": 60}},
         }
     )
-    ax = charts.plot_grade_profile(grade_profile(card.score(features), card, lang), lang=lang)
+    ax = charts.plot_grade_profile(
+        presentation_grade_profile(card.score(features), card, lang), lang=lang
+    )
     assert ax.get_ylabel() == label("customers.grade", lang)
     seg = CustomerSegmenter(random_state=1, n_bootstrap=0).fit(features)
     ax = charts.plot_segment_profiles(
-        seg.profile_percentiles(), lang=lang, segment_names=seg.segment_labels(lang)
+        seg.profile_percentiles(), lang=lang, segment_names=segmenter_labels(seg, lang)
     )
     assert ax.get_ylabel() == label("customers.segment", lang)
     q = pd.DataFrame(

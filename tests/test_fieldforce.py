@@ -486,7 +486,9 @@ def test_scorecard_score_weights(visits, terminals):
     )
     c2 = two.set_index("rep_id")
     assert c2.loc["R1", "score"] == pytest.approx(100 * (0.75 + (1 - 1 / 3)) / 2)
-    with pytest.raises(ValueError, match="unknown scorecard KPI"):
+    with pytest.raises(
+        ValueError, match=r"scorecard_weights\.charm: expected one of the scorecard"
+    ):
         ff.rep_scorecard(visits, terminals, weights={"charm": 1})
     with pytest.raises(ValueError, match=">= 0"):
         ff.rep_scorecard(visits, terminals, weights={"visit_completion": -1})
@@ -568,17 +570,23 @@ def test_load_standards_defaults_and_overrides(tmp_path):
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("frequency: {top: fortnightly}", "frequency of grade 'top'"),
-        ("frequency: {top: -3}", "frequency of grade 'top'"),
-        ("frequency: []", "'frequency' must map"),
-        ("frequency: {top: 7}\ntop_share: 1.5", "top_share"),
-        ("frequency: {top: 7}\ndistance_bands_m: [1000, 200]", "distance_bands_m"),
-        ("frequency: {top: 7}\nfar_checkin_m: 0", "far_checkin_m"),
-        ("frequency: {top: 7}\nscorecard_weights: {speed: 1}", "unknown scorecard KPI"),
+        ("frequency: {top: fortnightly}", "bad.yml: frequency.top: expected one of"),
+        ("frequency: {top: -3}", "bad.yml: frequency.top: .*frequency of grade 'top'"),
+        ("frequency: []", "bad.yml: frequency: expected a mapping"),
+        ("frequency: {top: 7}\ntop_share: 1.5", "bad.yml: top_share: expected a number <= 1"),
+        ("frequency: {top: 7}\ndistance_bands_m: [1000, 200]", "bad.yml: distance_bands_m: "),
+        ("frequency: {top: 7}\nfar_checkin_m: 0", "bad.yml: far_checkin_m: expected a number > 0"),
+        (
+            "frequency: {top: 7}\nscorecard_weights: {speed: 1}",
+            "bad.yml: scorecard_weights.speed: expected one of the scorecard KPIs",
+        ),
         ("frequency: {top: 7}\nscorecard_weights: {visit_completion: 0}", "sum to 0"),
-        ("frequency: {top: 7}\nreference: {visits_per_day: 0}", "reference"),
-        ("frequency: {top: 7}\ncolour: blue", "unknown entries"),
-        ("frequency: [top: 7", "not valid YAML"),
+        ("frequency: {top: 7}\nreference: {visits_per_day: 0}", "reference.visits_per_day"),
+        ("frequency: {top: 7}\ncolour: blue", "bad.yml: colour: expected one of the keys"),
+        ("frequency: {top: 7}\ntop_shar: 0.1", "top_shar: .*did you mean 'top_share'"),
+        ("top_share: 0.1", "bad.yml: frequency: expected this required key"),
+        ("frequency: {top: 7}\ntop_share: high", "bad.yml: top_share: expected a number"),
+        ("frequency: [top: 7", "bad.yml: not valid YAML"),
     ],
 )
 def test_load_standards_errors(tmp_path, text, match):

@@ -307,9 +307,12 @@ def test_mapping_as_folder_with_file_key(tmp_path):
 @pytest.mark.parametrize(
     ("text", "fragments"),
     [
-        ("tables:\n  salez: {}\n", ["tables.salez", "unknown table"]),
+        ("tables:\n  salez: {}\n", ["tables.salez", "expected a contract table", "mean 'sales'"]),
         ("tables:\n  sales:\n    columns: {Day: dat}\n", ["tables.sales.columns.Day", "'dat'"]),
-        ("tables:\n  sales:\n    colums: {}\n", ["tables.sales.colums", "unknown setting"]),
+        (
+            "tables:\n  sales:\n    colums: {}\n",
+            ["tables.sales.colums", "expected one of the keys", "did you mean 'columns'"],
+        ),
         ("tables: [\n", ["not valid YAML"]),
         ("tablez: {}\n", ["tables"]),
         (

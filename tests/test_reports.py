@@ -232,18 +232,21 @@ def test_config_errors_name_the_key(tmp_path, data_dir):
     make_notebook(nbs, "ok", "x = 1")
     base = f"data_path: {data_dir}\nnotebooks_dir: {nbs}\n"
     cases = {
-        "jobs: []\n": "jobs must be a non-empty list",
-        "colour: red\njobs:\n  - notebook: ok\n": "unknown keys \\['colour'\\]",
-        "jobs:\n  - notebook: ok\n    regions: 7\n": "regions must be 'all' or a list",
-        "lang: fr\njobs:\n  - notebook: ok\n": "lang must be one of",
+        "jobs: []\n": "jobs: expected a non-empty list of jobs",
+        "colour: red\njobs:\n  - notebook: ok\n": "colour: expected one of the keys \\[",
+        "jobs:\n  - notebook: ok\n    regions: 7\n": r"jobs\[0\]\.regions: expected 'all' or a list",
+        "lang: fr\njobs:\n  - notebook: ok\n": r"lang: expected one of \['zh', 'en'\]",
         "start: 2025-13-01\njobs:\n  - notebook: ok\n": "month must be in",
         "start: 'first of May'\njobs:\n  - notebook: ok\n": "start: expected an ISO date",
-        "timeout: -1\njobs:\n  - notebook: ok\n": "timeout must be a positive",
+        "timeout: -1\njobs:\n  - notebook: ok\n": "timeout: expected a number > 0",
+        "jobs:\n  - notebok: ok\n": r"jobs\[0\]\.notebok: .*did you mean 'notebook'",
+        "jobs:\n  - notebook: ok\n    timeout: soon\n": r"jobs\[0\]\.timeout: expected a number",
     }
     for i, (text, pattern) in enumerate(cases.items()):
         path = write_config(tmp_path / f"c{i}.yml", base + text)
-        with pytest.raises(ReportConfigError, match=pattern):
+        with pytest.raises(ReportConfigError, match=pattern) as err:
             check_jobs(expand_jobs(load_config(path)))
+        assert str(path) in str(err.value)
 
 
 def test_missing_notebook_is_reported_only_when_selected(tmp_path, data_dir):

@@ -153,7 +153,7 @@ def plot_abc_matrix(matrix: pd.DataFrame, *, lang: str = "zh", ax=None):
 
 def plot_grade_profile(profile: pd.DataFrame, *, lang: str = "zh", ax=None):
     """Heatmap of mean dimension scores by grade
-    (:func:`ars_analysis.customers.grade_profile`)."""
+    (:func:`ars_analysis.presentation.grade_profile`)."""
     check_lang(lang)
     mat = profile.pivot(index="grade", columns="dimension_label", values="score")
     mat = mat[profile.drop_duplicates("dimension")["dimension_label"].tolist()]

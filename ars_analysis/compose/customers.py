@@ -145,7 +145,11 @@ def customer_grades(
     """
 
     cfg = cfg or load_client_config()
-    card = scorecard if isinstance(scorecard, Scorecard) else Scorecard(scorecard)
+    card = (
+        scorecard
+        if isinstance(scorecard, Scorecard)
+        else Scorecard(scorecard, layers=cfg.layer("scorecard"))
+    )
     if top is None:
         top = top_terminals(dataset, cfg.definitions.top_terminal)
     top_ids = top.loc[top["is_top"], "terminal_id"].astype(str).tolist()
@@ -262,7 +266,11 @@ def analyse_core_customers(
 
     cfg = cfg or load_client_config()
     cc = cfg.definitions.core_customer
-    card = scorecard if isinstance(scorecard, Scorecard) else Scorecard(scorecard)
+    card = (
+        scorecard
+        if isinstance(scorecard, Scorecard)
+        else Scorecard(scorecard, layers=cfg.layer("scorecard"))
+    )
     if top is None:
         top = top_terminals(dataset, cfg.definitions.top_terminal)
     top_ids = top.loc[top["is_top"], "terminal_id"].astype(str).tolist()

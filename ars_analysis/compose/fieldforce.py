@@ -33,8 +33,9 @@ from ars_analysis.fieldforce import (
     visit_issues,
     visit_times,
 )
-from ars_analysis.fieldforce.common import _ratio, _rep_info
-from ars_analysis.fieldforce.frequency import _window
+from ars_analysis.fieldforce.common import ratio as _ratio
+from ars_analysis.fieldforce.common import rep_info as _rep_info
+from ars_analysis.fieldforce.frequency import visit_window
 
 __all__ = ["analyse_field_execution", "scorecard_from_dataset"]
 
@@ -224,10 +225,13 @@ def analyse_field_execution(
     tables = dataset.tables
     if tables.get("visits") is None or tables.get("terminals") is None:
         raise ValueError("field execution needs the 'visits' and 'terminals' tables")
-    std = load_standards(standards_path, frequency=frequency, far_checkin_m=far_checkin_m)
+    layers = cfg.layer("visit_standards")  # the client's layer over the standards file
+    std = load_standards(
+        standards_path, layers=layers, frequency=frequency, far_checkin_m=far_checkin_m
+    )
     visits, terminals = prepare_visits(tables["visits"]), tables["terminals"]
     reps = tables.get("reps")
-    lo, hi = _window(visits, None, None)
+    lo, hi = visit_window(tables["visits"])
     sales = tables.get("sales")
     has_sales = sales is not None and len(sales) > 0
     history = sales_history if sales_history is not None else sales
@@ -311,6 +315,7 @@ def analyse_field_execution(
         aggregate.rep_sales(dataset, freq="M") if has_sales else None,
         aggregate.terminal_sales(dataset) if has_sales else None,
         start=lo, end=hi, standards_path=standards_path, standards=std["frequency"],
+        standards_layers=layers,
         far_m=std["far_checkin_m"], sales=history if has_sales else None, top_terminals=top_all,
     )  # fmt: skip
     card = card[card["rep_id"].isin(rep_ids)].reset_index(drop=True)

@@ -38,7 +38,7 @@ from ars_analysis.incentives import (
 __all__ = ["analyse_incentives", "monthly_kpis"]
 
 
-def monthly_kpis(ds, columns, top_terminal=None) -> pd.DataFrame | None:
+def monthly_kpis(ds, columns, top_terminal=None, standards_layers=()) -> pd.DataFrame | None:
     """Monthly behaviour KPIs of every rep from the visit log (``rep_scorecard(freq="M")``).
 
     The KPIs use the client's shared top-terminal set (``top_terminal``: the client
@@ -61,6 +61,7 @@ def monthly_kpis(ds, columns, top_terminal=None) -> pd.DataFrame | None:
         freq="M",
         sales=ds.sales,
         top_terminals=top_terminals(ds, top_terminal),
+        standards_layers=standards_layers,
     )
     missing = [c for c in columns if c not in card]
     if missing:
@@ -117,7 +118,8 @@ def analyse_incentives(
     """
 
     plans = [
-        Plan.from_yaml(p) if not isinstance(p, Plan) else p for p in (plan_files or shipped_plans())
+        Plan.from_yaml(p) if not isinstance(p, Plan) else p
+        for p in (plan_files or cfg.plan_files() or shipped_plans())
     ]
     reps = ds.reps.copy()
     if region is not None:
@@ -137,8 +139,12 @@ def analyse_incentives(
 
     needed = list(dict.fromkeys(c for p in plans for c in p.kpi_columns))
     top_def = cfg.definitions.top_terminal
+    layers = cfg.layer("visit_standards")  # the client's layer over the standards file
     kpis = memo(  # whole dataset: shared by a batch's reports (data.snapshot)
-        "monthly_kpis", ds, (needed, top_def), lambda: monthly_kpis(ds, needed, top_def)
+        "monthly_kpis",
+        ds,
+        (needed, top_def, repr(cfg.visit_standards)) if layers else (needed, top_def),
+        lambda: monthly_kpis(ds, needed, top_def, layers),
     )
     if kpis is not None:
         kpis = kpis[kpis["rep_id"].astype(str).isin(keep)].reset_index(drop=True)

@@ -24,17 +24,14 @@ The result -- :mod:`~.result`
 """
 
 from ars_analysis.customers.abc import (
-    ABC_SCOPES,
     DEFAULT_CUTS,
     abc_classify,
-    abc_groups,
     abc_matrix,
-    abc_scope_used,
     abc_summary,
     computed_abc,
     computed_abc_limits,
-    scoped_abc,
 )
+from ars_analysis.customers.abc_scopes import ABC_SCOPES, abc_groups, abc_scope_used, scoped_abc
 from ars_analysis.customers.features import customer_features
 from ars_analysis.customers.grading import DEFAULT_SCORECARD, Scorecard, ScorecardError
 from ars_analysis.customers.movements import (
@@ -47,7 +44,7 @@ from ars_analysis.customers.movements import (
 )
 from ars_analysis.customers.profiles import channel_agreement, grade_profile, segment_crosstab
 from ars_analysis.customers.result import COUNT_DEFINITIONS, CoreCustomerResult, core_counts
-from ars_analysis.customers.segments import CustomerSegmenter, fit_segments, segment_labels
+from ars_analysis.customers.segments import CustomerSegmenter, fit_segments, segment_traits
 from ars_analysis.customers.trends import (
     dimension_gaps,
     sales_trend,
@@ -85,7 +82,7 @@ __all__ = [
     "scoped_abc",
     "seedlings",
     "segment_crosstab",
-    "segment_labels",
+    "segment_traits",
     "transition_matrix",
     "trend_at_risk",
     "trend_seedlings",

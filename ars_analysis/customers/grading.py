@@ -40,34 +40,37 @@ growth for a new customer) is scored on the other dimensions with their weights 
 
 from __future__ import annotations
 
-import math
-from importlib import resources
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Annotated, Literal
 
-import numpy as np
 import pandas as pd
-import yaml
+from pydantic import Field, model_validator
 
 from ars_analysis.client import check_lang
+from ars_analysis.config import (
+    ConfigError,
+    ConfigModel,
+    Layer,
+    base_file,
+    merge_layers,
+    problem,
+    read_yaml,
+    validate_config,
+)
+from ars_analysis.scoring import (
+    Measure,
+    ScoreResult,
+    ScoringError,
+    WeightedScorecard,
+    grade_of,
+    strengths_weaknesses,
+)
 
 #: The scorecard shipped with the package.
 DEFAULT_SCORECARD = "scorecard_default.yml"
 
 METHODS = ("percentile", "bands", "minmax")
-_DIM_KEYS = {
-    "label",
-    "column",
-    "formula",
-    "method",
-    "within",
-    "higher_is_better",
-    "weight",
-    "optional",
-    "requires",
-    "thresholds",
-    "scores",
-    "note",
-}
 
 #: Dimension scores at or above this are strengths in the explanation, at or below weaknesses.
 STRONG, WEAK = 70.0, 40.0
@@ -77,24 +80,109 @@ STRONG, WEAK = 70.0, 40.0
 _WITHIN_FALLBACK = {"territory": ("region",), "city": ("territory", "region")}
 
 
-class ScorecardError(ValueError):
+class ScorecardError(ConfigError):
     """A scorecard file or dict is invalid; the message names the file and the key."""
 
 
 def _default_path() -> Path:
-    return Path(str(resources.files("ars_analysis") / "config" / DEFAULT_SCORECARD))
+    return base_file(DEFAULT_SCORECARD)
 
 
-def _num(x, where: str) -> float:
-    if isinstance(x, bool):
-        raise ScorecardError(f"{where}: expected a number, got {x!r}")
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise ScorecardError(f"{where}: expected a number, got {x!r}") from None
-    if math.isnan(v):
-        raise ScorecardError(f"{where}: expected a number, got NaN")
-    return v
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Texts = str | dict[str, str]
+
+
+class Dimension(ConfigModel):
+    """One dimension of a scorecard file (see the module docstring)."""
+
+    label: Texts | None = None
+    column: str | None = None
+    formula: str | None = None
+    method: Literal["percentile", "bands", "minmax"] = "percentile"
+    within: str | None = None
+    higher_is_better: bool = True
+    weight: Number = Field(ge=0)
+    optional: bool = False
+    requires: str | None = None
+    thresholds: list[Number] | None = None
+    scores: list[Number] | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if (self.column is None) == (self.formula is None):
+            raise problem("", "exactly one of 'column' or 'formula'", None)
+        if self.method == "bands":
+            th, sc = self.thresholds, self.scores
+            if not th or sc is None:
+                raise problem("", "method 'bands' with lists 'thresholds' and 'scores'", None)
+            if len(sc) != len(th) + 1:
+                raise problem(
+                    "scores", f"len(thresholds) + 1 = {len(th) + 1} values", f"{len(sc)} values"
+                )
+            if any(b <= a for a, b in zip(th, th[1:], strict=False)):
+                raise problem("thresholds", "strictly increasing values", th)
+            if any(not 0 <= x <= 100 for x in sc):
+                raise problem("scores", "values within 0..100", sc)
+        return self
+
+
+class Grade(ConfigModel):
+    """A grade band ``[min, max)`` of the total score."""
+
+    min: Number
+    max: Number
+    label: Texts | None = None
+
+    @model_validator(mode="after")
+    def _band(self):
+        if not 0 <= self.min < self.max <= 100:
+            raise problem("", "0 <= min < max <= 100", {"min": self.min, "max": self.max})
+        return self
+
+
+class ScorecardSpec(ConfigModel):
+    """A scorecard file (``config/scorecard_default.yml``)."""
+
+    name: Texts = {"zh": "评分卡", "en": "Scorecard"}
+    id: str = "customer_id"
+    dimensions: dict[str, Dimension] = Field(min_length=1)
+    grades: dict[str, Grade] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _weights_and_bands(self):
+        total = sum(d.weight for d in self.dimensions.values())
+        if not (abs(total - 1) <= 0.01 or abs(total - 100) <= 1):
+            raise problem(
+                "dimensions.*.weight",
+                "weights that sum to 1 (or 100 as percentages)",
+                f"a sum of {total:g}",
+            )
+        bands = sorted(
+            ((str(g), b.min, b.max) for g, b in self.grades.items()), key=lambda t: -t[1]
+        )
+        for (g1, lo1, _), (g2, _, hi2) in zip(bands, bands[1:], strict=False):
+            if hi2 > lo1:
+                raise problem(
+                    f"grades.{g2}", f"no overlap with grade {g1}: {g2}.max <= {g1}.min = {lo1:g}",
+                    hi2,
+                )  # fmt: skip
+            if hi2 < lo1:
+                raise problem(
+                    f"grades.{g2}",
+                    f"no gap before grade {g1}: {g2}.max = {g1}.min = {lo1:g} (scores in "
+                    "between would have no grade)",
+                    hi2,
+                )
+        if bands[0][2] != 100 or bands[-1][1] != 0:
+            raise problem("grades", "bands that cover 0..100 (lowest min 0, highest max 100)", None)
+        return self
+
+
+def _texts(v, key: str) -> dict:
+    if v is None:
+        return {"zh": key, "en": key}
+    return {"zh": v, "en": v} if isinstance(v, str) else dict(v)
 
 
 class Scorecard:
@@ -105,6 +193,10 @@ class Scorecard:
     spec : dict, str or Path, optional
         The scorecard as a dict, or the path of its YAML file; ``None`` = the packaged
         ``config/scorecard_default.yml``.
+    layers : sequence of Layer, optional
+        Overrides merged deep on top (e.g. a client configuration's ``scorecard``:
+        ``Layer(cfg.source, cfg.scorecard)``), validated after merging; an error names the
+        file the bad value came from.
 
     Attributes
     ----------
@@ -112,8 +204,6 @@ class Scorecard:
         Validated dimensions by key.
     grades : list of (grade, min, max, label dict)
         Grade bands, best first.
-    notes : list of str
-        Set by :meth:`score`: dimensions skipped for missing columns.
 
     Examples
     --------
@@ -132,147 +222,97 @@ class Scorecard:
     1           y    0.0   100.0   50.0     B
     """
 
-    def __init__(self, spec=None):
+    def __init__(self, spec=None, *, layers: Sequence[Layer] = ()):
         if spec is None:
             spec = _default_path()
         if isinstance(spec, (str, Path)):
-            path = Path(spec)
-            self.source = str(path)
-            try:
-                text = path.read_text(encoding="utf-8")
-            except FileNotFoundError:
-                raise ScorecardError(f"scorecard file {path} not found") from None
-            try:
-                spec = yaml.safe_load(text)
-            except yaml.YAMLError as e:
-                raise ScorecardError(f"{path}: not valid YAML: {e}") from None
+            self.source = str(spec)
+            spec = read_yaml(spec, what="scorecard", error=ScorecardError)
         else:
             self.source = "<dict>"
         if not isinstance(spec, dict):
             raise ScorecardError(
-                f"{self.source}: a scorecard must be a mapping with 'dimensions' and 'grades'"
+                f"{self.source}: (top level): expected a mapping with 'dimensions' and 'grades'"
             )
-        self.spec = spec
-        self.name = spec.get("name", {"zh": "评分卡", "en": "Scorecard"})
-        if isinstance(self.name, str):
-            self.name = {"zh": self.name, "en": self.name}
-        self.id = spec.get("id", "customer_id")
-        self.dimensions = self._check_dimensions(spec.get("dimensions"))
-        self.grades = self._check_grades(spec.get("grades"))
-        self.notes: list[str] = []
-
-    # -- validation ------------------------------------------------------------------------
-    def _err(self, key: str, msg: str) -> ScorecardError:
-        return ScorecardError(f"{self.source}: {key}: {msg}")
-
-    def _check_dimensions(self, dims) -> dict:
-        if not isinstance(dims, dict) or not dims:
-            raise self._err("dimensions", "expected a mapping of dimension key -> settings")
-        out = {}
-        for key, d in dims.items():
-            where = f"dimensions.{key}"
-            if not isinstance(d, dict):
-                raise self._err(where, "expected a mapping of settings")
-            unknown = set(d) - _DIM_KEYS
-            if unknown:
-                raise self._err(
-                    where, f"unknown setting(s) {sorted(unknown)}; allowed: {sorted(_DIM_KEYS)}"
-                )
-            if ("column" in d) == ("formula" in d):
-                raise self._err(where, "give exactly one of 'column' or 'formula'")
-            method = d.get("method", "percentile")
-            if method not in METHODS:
-                raise self._err(f"{where}.method", f"must be one of {METHODS}, got {method!r}")
-            if "weight" not in d:
-                raise self._err(f"{where}.weight", "missing")
-            w = _num(d["weight"], f"{self.source}: {where}.weight")
-            if w < 0:
-                raise self._err(f"{where}.weight", f"must be >= 0, got {w}")
-            lab = d.get("label", {"zh": str(key), "en": str(key)})
-            if isinstance(lab, str):
-                lab = {"zh": lab, "en": lab}
-            dim = {
-                "key": str(key),
-                "label": lab,
-                "column": d.get("column"),
-                "formula": d.get("formula"),
-                "method": method,
-                "within": d.get("within"),
-                "higher_is_better": bool(d.get("higher_is_better", True)),
-                "weight": w,
-                "optional": bool(d.get("optional", False) or d.get("requires")),
-                "requires": d.get("requires"),
-            }
-            if method == "bands":
-                th, sc = d.get("thresholds"), d.get("scores")
-                if not isinstance(th, list) or not isinstance(sc, list) or not th:
-                    raise self._err(where, "method 'bands' needs lists 'thresholds' and 'scores'")
-                th = [_num(t, f"{self.source}: {where}.thresholds") for t in th]
-                sc = [_num(s, f"{self.source}: {where}.scores") for s in sc]
-                if len(sc) != len(th) + 1:
-                    raise self._err(
-                        f"{where}.scores",
-                        f"needs len(thresholds) + 1 = {len(th) + 1} values, got {len(sc)}",
-                    )
-                if any(b <= a for a, b in zip(th, th[1:], strict=False)):
-                    raise self._err(f"{where}.thresholds", f"must be strictly increasing: {th}")
-                if any(not 0 <= s <= 100 for s in sc):
-                    raise self._err(f"{where}.scores", f"must be within 0..100: {sc}")
-                dim["thresholds"], dim["scores"] = th, sc
-            out[str(key)] = dim
-        total = sum(d["weight"] for d in out.values())
-        if not (abs(total - 1) <= 0.01 or abs(total - 100) <= 1):
-            raise self._err(
-                "dimensions.*.weight",
-                f"weights must sum to 1 (or 100 as percentages), they sum to {total:g}",
-            )
-        for d in out.values():
-            d["weight"] = d["weight"] / total
-        return out
-
-    def _check_grades(self, grades) -> list:
-        if not isinstance(grades, dict) or not grades:
-            raise self._err("grades", "expected a mapping of grade -> {min, max, label}")
-        bands = []
-        for g, b in grades.items():
-            where = f"grades.{g}"
-            if not isinstance(b, dict) or "min" not in b or "max" not in b:
-                raise self._err(where, "needs 'min' and 'max' (score band, 0-100)")
-            lo = _num(b["min"], f"{self.source}: {where}.min")
-            hi = _num(b["max"], f"{self.source}: {where}.max")
-            if not 0 <= lo < hi <= 100:
-                raise self._err(where, f"needs 0 <= min < max <= 100, got min={lo:g}, max={hi:g}")
-            lab = b.get("label", {"zh": str(g), "en": str(g)})
-            if isinstance(lab, str):
-                lab = {"zh": lab, "en": lab}
-            bands.append((str(g), lo, hi, lab))
-        bands.sort(key=lambda t: -t[1])
-        for (g1, lo1, _, _), (g2, _, hi2, _) in zip(bands, bands[1:], strict=False):
-            if hi2 > lo1:
-                raise self._err(
-                    f"grades.{g2}", f"band overlaps grade {g1}: {g2}.max={hi2:g} > {g1}.min={lo1:g}"
-                )
-            if hi2 < lo1:
-                raise self._err(
-                    f"grades.{g2}",
-                    f"gap between grade {g2} (max {hi2:g}) and grade "
-                    f"{g1} (min {lo1:g}): scores in between have no "
-                    "grade",
-                )
-        if bands[0][2] != 100 or bands[-1][1] != 0:
-            raise self._err("grades", "the bands must cover 0..100 (lowest min 0, highest max 100)")
-        return bands
+        merged, origin = merge_layers([Layer(self.source, spec), *layers])
+        model = validate_config(
+            merged, ScorecardSpec, source=self.source, origin=origin, error=ScorecardError
+        )
+        self.spec = merged
+        self.name = _texts(model.name, "Scorecard")
+        self.id = model.id
+        total = sum(d.weight for d in model.dimensions.values())
+        self.dimensions = {
+            str(k): {
+                "key": str(k),
+                "label": _texts(d.label, str(k)),
+                "column": d.column,
+                "formula": d.formula,
+                "method": d.method,
+                "within": d.within,
+                "higher_is_better": d.higher_is_better,
+                "weight": float(d.weight) / total,
+                "optional": bool(d.optional or d.requires),
+                "requires": d.requires,
+                **(
+                    {
+                        "thresholds": [float(t) for t in d.thresholds],
+                        "scores": [float(x) for x in d.scores],
+                    }
+                    if d.method == "bands"
+                    else {}
+                ),
+            }  # fmt: skip
+            for k, d in model.dimensions.items()
+        }
+        bands = [
+            (str(g), float(b.min), float(b.max), _texts(b.label, str(g)))
+            for g, b in model.grades.items()
+        ]
+        self.grades = sorted(bands, key=lambda t: -t[1])
 
     # -- scoring ---------------------------------------------------------------------------
-    def _raw(self, features: pd.DataFrame, dim: dict) -> pd.Series | None:
-        if dim["column"] is not None:
-            if dim["column"] not in features.columns:
-                return None
-            return pd.to_numeric(features[dim["column"]], errors="coerce")
+    def to_weighted(self) -> WeightedScorecard:
+        """The card as the one scoring mechanism (:class:`ars_analysis.scoring.WeightedScorecard`)."""
+        return WeightedScorecard(
+            measures=tuple(
+                Measure(
+                    key=k,
+                    column=d["column"],
+                    formula=d["formula"],
+                    method=d["method"],
+                    weight=d["weight"],
+                    higher_is_better=d["higher_is_better"],
+                    within=d["within"],
+                    thresholds=tuple(d.get("thresholds", ())),
+                    scores=tuple(d.get("scores", ())),
+                    optional=d["optional"],
+                )
+                for k, d in self.dimensions.items()
+            ),
+            grades=tuple(self.grades),
+            unit=100.0,
+            round_total=10,
+            within_fallback=_WITHIN_FALLBACK,
+            everyone="all distributors",
+            source=self.source,
+            strong=STRONG,
+            weak=WEAK,
+        )
+
+    def evaluate(self, features: pd.DataFrame) -> ScoreResult:
+        """Score ``features`` and return everything: dimension ``scores``, ``total``,
+        ``grade``, ``notes`` (dimensions skipped, comparison groups that fell back), ``used``
+        and per distributor :meth:`~ars_analysis.scoring.ScoreResult.explain`.
+
+        Stateless: the scorecard is not changed (see :meth:`score` for the table).
+        """
+        if self.id not in features.columns:
+            raise ScorecardError(f"{self.source}: id: features have no column {self.id!r}")
         try:
-            return pd.to_numeric(features.eval(dim["formula"]), errors="coerce")
-        except Exception:
-            return None
+            return self.to_weighted().score(features)
+        except ScoringError as exc:
+            raise ScorecardError(str(exc)) from None
 
     def score(self, features: pd.DataFrame) -> pd.DataFrame:
         """Score and grade each row of ``features``.
@@ -287,97 +327,28 @@ class Scorecard:
         DataFrame
             The id column, group columns used (``within``), one column per dimension with its
             0-100 score (NaN when the value is missing), ``score`` (weighted total), ``grade``.
-            Dimensions whose column is absent are skipped when ``optional`` (see
-            :attr:`notes`), otherwise a :class:`ScorecardError` names the key and column.
+            Dimensions whose column is absent are skipped when ``optional`` (the notes of
+            :meth:`evaluate` say so), otherwise a :class:`ScorecardError` names the key and
+            column.
         """
-        if self.id not in features.columns:
-            raise ScorecardError(f"{self.source}: id: features have no column {self.id!r}")
-        self.notes = []
-        used = {}
-        for key, dim in self.dimensions.items():
-            raw = self._raw(features, dim)
-            what = dim["column"] if dim["column"] is not None else dim["formula"]
-            if raw is None:
-                if dim["optional"]:
-                    self.notes.append(
-                        f"{key}: skipped ({what!r} not available), weights re-normalised"
-                    )
-                    continue
-                raise ScorecardError(
-                    f"{self.source}: dimensions.{key}: "
-                    + (
-                        f"column {what!r} not in the features (available: {list(features.columns)})"
-                        if dim["column"] is not None
-                        else f"formula {what!r} cannot be computed from the features"
-                    )
-                )
-            if dim["within"] and dim["within"] not in features.columns:
-                # A client export without territories (or regions): compare within the next
-                # larger scope the data has, and say so.
-                fallback = next(
-                    (c for c in _WITHIN_FALLBACK.get(dim["within"], ()) if c in features), None
-                )
-                self.notes.append(
-                    f"{key}: no {dim['within']!r} in the data; compared within "
-                    f"{fallback or 'all distributors'}"
-                )
-                dim = {**dim, "within": fallback}
-            used[key] = self._dim_score(features, raw, dim)
-        if not used:
-            raise ScorecardError(f"{self.source}: dimensions: none of them can be computed")
-        groups = sorted(
-            {
-                d["within"]
-                for k, d in self.dimensions.items()
-                if k in used and d["within"] and d["within"] in features.columns
-            }
-        )
-        out = features[[self.id, *groups]].copy()
-        for k, s in used.items():
-            out[k] = s.to_numpy()
-        scores = out[list(used)].to_numpy(dtype=float)
-        w = np.array([self.dimensions[k]["weight"] for k in used])
-        wmat = np.where(np.isnan(scores), 0.0, w)
-        wsum = wmat.sum(axis=1)
-        total = np.where(
-            wsum > 0, np.nansum(scores * wmat, axis=1) / np.where(wsum > 0, wsum, 1), np.nan
-        )
-        out["score"] = np.round(total, 10)
-        out["grade"] = self.grade(out["score"])
-        self.used_ = list(used)
+        res = self.evaluate(features)
+        out = features[[self.id, *res.groups]].copy()
+        for k in res.used:
+            out[k] = res.scores[k].to_numpy()
+        out["score"] = res.total.to_numpy()
+        out["grade"] = res.grade.to_numpy()
         return out
 
-    def _dim_score(self, features, raw: pd.Series, dim) -> pd.Series:
-        x = raw.astype(float)
-        if dim["method"] == "bands":
-            v = x.to_numpy()
-            idx = np.searchsorted(np.asarray(dim["thresholds"]), v, side="right")
-            sc = np.asarray(dim["scores"])[idx]
-            s = pd.Series(np.where(np.isnan(v), np.nan, sc), index=x.index)
-            return s if dim["higher_is_better"] else 100 - s
-        if not dim["higher_is_better"]:
-            x = -x
-        key = features[dim["within"]] if dim["within"] else pd.Series(0, index=x.index)
-        g = x.groupby(key.to_numpy(), dropna=False)
-        if dim["method"] == "percentile":
-            r = g.rank(method="average")
-            m = g.transform("count")
-            s = np.where(m > 1, 100 * (r - 1) / (m - 1).where(m > 1), 50.0)
-        else:
-            lo, hi = g.transform("min"), g.transform("max")
-            span = hi - lo
-            s = np.where(span > 0, 100 * (x - lo) / span.where(span > 0), 50.0)
-        return pd.Series(np.where(x.isna(), np.nan, s), index=x.index)
+    def strengths_weaknesses(self, scored: pd.DataFrame, n: int | None = None) -> pd.DataFrame:
+        """Strengths (dimension scores >= 70), weaknesses (<= 40) and missing dimensions of
+        each row of a :meth:`score` table (keys, best / worst first; the wording is the
+        presentation's)."""
+        keys = [k for k in self.dimensions if k in scored.columns]
+        return strengths_weaknesses(scored, keys, strong=STRONG, weak=WEAK, n=n)
 
     def grade(self, scores) -> pd.Categorical:
         """Grade of each total score by the bands (``[min, max)``, the top band closed)."""
-        s = np.asarray(scores, dtype=float)
-        names = [b[0] for b in self.grades]
-        codes = np.full(len(s), -1)
-        for i, (_, lo, hi, _) in enumerate(self.grades):
-            inside = (s >= lo) & ((s < hi) | ((hi == 100) & (s <= hi)))
-            codes = np.where((codes < 0) & inside, i, codes)
-        return pd.Categorical.from_codes(codes, categories=names)
+        return grade_of(scores, self.grades)
 
     def grade_label(self, grade: str, lang: str = "zh") -> str:
         """Name of a grade in ``lang`` (e.g. ``A`` -> 目标客户)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ars_analysis.client import check_lang
 from ars_analysis.customers.abc import _check_columns
 from ars_analysis.customers.grading import Scorecard
 
@@ -40,13 +39,14 @@ def segment_crosstab(
     return pd.crosstab(m[segment], m[column], normalize="index" if normalize else False)
 
 
-def grade_profile(scored: pd.DataFrame, scorecard: Scorecard, lang: str = "zh") -> pd.DataFrame:
+def grade_profile(scored: pd.DataFrame, scorecard: Scorecard) -> pd.DataFrame:
     """Mean dimension score per grade (tidy), to show what separates the grades.
 
     Returns
     -------
     DataFrame
-        ``grade``, ``dimension``, ``dimension_label`` (in ``lang``), ``score`` (mean), ``n``.
+        ``grade``, ``dimension`` (key), ``score`` (mean), ``n``; the dimension names in a
+        report language are added by :func:`ars_analysis.presentation.grade_profile`.
 
     Examples
     --------
@@ -59,8 +59,7 @@ def grade_profile(scored: pd.DataFrame, scorecard: Scorecard, lang: str = "zh") 
     0     A   75.0  2
     1     C    0.0  1
     """
-    check_lang(lang)
-    dims = [k for k in getattr(scorecard, "used_", scorecard.dimensions) if k in scored.columns]
+    dims = [k for k in scorecard.dimensions if k in scored.columns]
     g = scored.groupby("grade", observed=True)
     rows = []
     for grade, part in g:
@@ -69,7 +68,6 @@ def grade_profile(scored: pd.DataFrame, scorecard: Scorecard, lang: str = "zh") 
                 {
                     "grade": str(grade),
                     "dimension": d,
-                    "dimension_label": scorecard.dimension_label(d, lang),
                     "score": float(part[d].mean()),
                     "n": len(part),
                 }

@@ -125,7 +125,9 @@ def core_counts(
             {
                 "definition": key,
                 "n_customers": len(ids),
-                "revenue_share": float(revenue.reindex(list(ids)).sum() / total)
+                # summed in sorted order: a set's order (and so the last digit of a float
+                # sum over it) changes with PYTHONHASHSEED
+                "revenue_share": float(revenue.reindex(sorted(ids, key=str)).sum() / total)
                 if total > 0
                 else np.nan,
                 "n_grade_a": len(ids & grade_a),

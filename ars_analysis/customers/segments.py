@@ -11,9 +11,6 @@ from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import QuantileTransformer, RobustScaler
 from threadpoolctl import threadpool_limits
 
-from ars_analysis.client import check_lang
-from ars_analysis.labels import all_keys, label
-
 #: Features used by default when the input is a :func:`customer_features` table.
 DEFAULT_FEATURES = (
     "revenue",  # size
@@ -30,30 +27,21 @@ METHODS = ("kmeans", "gmm", "agglomerative")
 CRITERIA = ("auto", "silhouette", "bic")
 
 
-def _feature_label(name: str, lang: str) -> str:
-    key = f"customers.f_{name}"
-    return label(key, lang) if key in _known_keys() else name
-
-
-def _known_keys() -> set[str]:
-    return set(all_keys())
-
-
-def segment_labels(
+def segment_traits(
     profiles: pd.DataFrame,
     reference: pd.DataFrame,
-    lang: str = "zh",
     *,
     n: int = 2,
     high: float = 0.65,
     low: float = 0.35,
 ) -> pd.Series:
-    """Plain-language label of each segment from its profile (medians of its features).
+    """What sets each segment apart, as keys: its (up to ``n``) extreme features.
 
     For each feature the segment's median is placed in the distribution of all customers
     (mid-rank percentile). The (up to ``n``) features furthest from the middle that are above
-    ``high`` or below ``low`` name the segment: "high grocery, high detergents & paper";
-    a segment with none is "typical".
+    ``high`` or below ``low`` are the segment's traits, ``(feature, "high" | "low")``; a
+    segment with none has an empty list ("typical"). The wording ("high grocery") is the
+    presentation's (:func:`ars_analysis.presentation.customers.segment_labels`).
 
     Parameters
     ----------
@@ -68,10 +56,9 @@ def segment_labels(
     >>> import pandas as pd
     >>> ref = pd.DataFrame({"Fresh": [1, 2, 3, 10, 11, 12], "Milk": [5, 5, 5, 5, 5, 5]})
     >>> prof = pd.DataFrame({"Fresh": [2.0, 11.0], "Milk": [5.0, 5.0]})
-    >>> segment_labels(prof, ref, "en").tolist()
-    ['low fresh', 'high fresh']
+    >>> segment_traits(prof, ref).tolist()
+    [[('Fresh', 'low')], [('Fresh', 'high')]]
     """
-    check_lang(lang)
     feats = [c for c in profiles.columns if c in reference.columns]
     out = []
     for _, row in profiles.iterrows():
@@ -85,19 +72,8 @@ def segment_labels(
         extreme = sorted(
             (f for f, p in pct.items() if p >= high or p <= low), key=lambda f: -abs(pct[f] - 0.5)
         )[:n]
-        if not extreme:
-            out.append(label("customers.seg_typical", lang))
-            continue
-        parts = [
-            label(
-                "customers.seg_high" if pct[f] >= high else "customers.seg_low",
-                lang,
-                feature=_feature_label(f, lang),
-            )
-            for f in extreme
-        ]
-        out.append(label("customers.seg_sep", lang).join(parts))
-    return pd.Series(out, index=profiles.index, name="segment_label")
+        out.append([(f, "high" if pct[f] >= high else "low") for f in extreme])
+    return pd.Series(out, index=profiles.index, name="segment_traits")
 
 
 class CustomerSegmenter(ClusterMixin, BaseEstimator):
@@ -368,9 +344,10 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         with threadpool_limits(limits=self.n_threads):
             return self._relabel[self._predict(self._apply(self._matrix(X)))]
 
-    def segment_labels(self, lang: str = "zh") -> pd.Series:
-        """Plain-language label of each segment (see :func:`segment_labels`)."""
-        return segment_labels(self.profiles_[self.features_], self._reference, lang)
+    def segment_traits(self, **kwargs) -> pd.Series:
+        """The extreme features of each segment, as keys (see :func:`segment_traits`); the
+        wording is :func:`ars_analysis.presentation.customers.segment_labels`."""
+        return segment_traits(self.profiles_[self.features_], self._reference, **kwargs)
 
     def profile_percentiles(self) -> pd.DataFrame:
         """Each segment median's percentile among all customers (0-1), per feature (tidy).
@@ -387,13 +364,14 @@ class CustomerSegmenter(ClusterMixin, BaseEstimator):
         return pd.DataFrame(rows)
 
     def assignments(
-        self, X: pd.DataFrame, *, id_column: str | None = "customer_id", lang: str = "zh"
+        self, X: pd.DataFrame, *, id_column: str | None = "customer_id"
     ) -> pd.DataFrame:
-        """Table of ``id_column`` (if in ``X``), ``segment`` and ``segment_label`` for ``X``."""
+        """Table of ``id_column`` (if in ``X``), ``segment`` and ``segment_traits`` (keys, see
+        :func:`segment_traits`) for ``X``."""
         seg = self.predict(X)
-        names = self.segment_labels(lang)
+        traits = self.segment_traits()
         out = pd.DataFrame(
-            {"segment": seg, "segment_label": names.reindex(seg).to_numpy()}, index=X.index
+            {"segment": seg, "segment_traits": traits.reindex(seg).to_numpy()}, index=X.index
         )
         if id_column and id_column in X.columns:
             out.insert(0, id_column, X[id_column].to_numpy())

@@ -114,7 +114,7 @@ def dimension_gaps(scored: pd.DataFrame, scorecard: Scorecard, *, grade: str = "
         ``customer_id``, ``points_to_grade`` (the grade's minimum total score minus the
         distributor's score, 0 when already there), ``gaps`` (list of dimension keys).
     """
-    dims = [k for k in getattr(scorecard, "used_", scorecard.dimensions) if k in scored.columns]
+    dims = [k for k in scorecard.dimensions if k in scored.columns]
     target = scored.loc[scored["grade"].astype(str) == grade, dims].mean()
     lo = next((b[1] for b in scorecard.grades if b[0] == grade), np.nan)
     weights = {k: scorecard.dimensions[k]["weight"] for k in dims}

@@ -6,30 +6,19 @@ import ast
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
+from pydantic import AfterValidator, field_validator, model_validator
 
+from ars_analysis.config import ConfigError, ConfigModel, problem, suggest, validate_config
 from ars_analysis.data.contract import TABLES
 
 __all__ = ["MappingError", "read_mapping"]
 
-_TABLE_KEYS = {
-    "file",
-    "sheet",
-    "encoding",
-    "header_row",
-    "columns",
-    "date_format",
-    "compute",
-    "drop_if_empty",
-    "returns",
-    "derive_from",
-    "keep",
-}
 
-
-class MappingError(ValueError):
+class MappingError(ConfigError):
     """A problem in a mapping file (names the file and the key)."""
 
 
@@ -66,17 +55,126 @@ class TableSpec:
     origin: str = ""  # the mapping file, for error messages
 
 
-def _fail(path, key, message):
-    raise MappingError(f"mapping file {path}: {key}: {message}")
+def _header_row(hr):
+    ok = (
+        hr is None
+        or (isinstance(hr, int) and not isinstance(hr, bool) and hr >= 1)
+        or (
+            isinstance(hr, list)
+            and len(hr) == 2
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in hr)
+            and hr[0] >= 1
+            and hr[1] == hr[0] + 1
+        )
+    )
+    if not ok:
+        raise problem(
+            "",
+            "the row number of the header (e.g. 3) or two consecutive rows of a two-row "
+            "header (e.g. [3, 4])",
+            hr,
+        )
+    return hr
+
+
+class _Returns(ConfigModel):
+    invoice_prefix: dict[str, Any]
+
+    @field_validator("invoice_prefix")
+    @classmethod
+    def _rule(cls, v):
+        if not {"column", "prefix"} <= set(v):
+            raise problem("", "{column: <header>, prefix: <text>}", v)
+        return v
+
+
+class TableEntry(ConfigModel):
+    """What a mapping file says about one contract table (``tables.<table>``)."""
+
+    file: str | None = None
+    sheet: str | int | None = None
+    encoding: str | None = None
+    header_row: Annotated[Any, AfterValidator(_header_row)] = None
+    columns: dict[Any, Any] | None = None
+    date_format: str | dict[str, Any] | None = None
+    compute: dict[str, Any] | None = None
+    drop_if_empty: str | list[str] | None = None
+    returns: _Returns | None = None
+    derive_from: str | None = None
+    keep: Literal["first", "most_frequent"] = "first"
+
+
+class MappingFile(ConfigModel):
+    """A column-mapping file: ``tables:`` with one entry per contract table (``data/README.md``)."""
+
+    tables: dict[str, TableEntry | None]
+
+    @field_validator("tables", mode="before")
+    @classmethod
+    def _known_tables(cls, v):
+        if not isinstance(v, dict):
+            raise problem("", "a mapping of contract table names to their settings", v)
+        for t in v:
+            if t not in TABLES:
+                raise problem(
+                    str(t), f"a contract table (one of {list(TABLES)})", t, suggest(t, TABLES)
+                )
+        return v
+
+    @model_validator(mode="after")
+    def _contract(self):
+        for tname, e in self.tables.items():
+            key = f"tables.{tname}"
+            e = e or TableEntry()
+            table = TABLES[tname]
+            cols = ", ".join(table.column_names)
+            if "keep" in e.model_fields_set and not e.derive_from:
+                raise problem(f"{key}.keep", "'keep' only on a table with 'derive_from'", e.keep)
+            for src, target in (e.columns or {}).items():
+                for t in target if isinstance(target, list) else [target]:
+                    if t not in table.column_names:
+                        raise problem(f"{key}.columns.{src}", f"a column of {tname} ({cols})", t)
+            date_cols = [c.name for c in table.columns if c.kind in ("date", "datetime")]
+            if isinstance(e.date_format, dict):
+                for c in e.date_format:
+                    if c not in date_cols:
+                        raise problem(f"{key}.date_format.{c}", f"a date column of {tname}", c)
+            for c, expr in (e.compute or {}).items():
+                if c not in table.column_names:
+                    raise problem(f"{key}.compute.{c}", f"a column of {tname} ({cols})", c)
+                try:
+                    _parse_expression(str(expr))
+                except ValueError as exc:
+                    raise problem(f"{key}.compute.{c}", f"an expression ({exc})", expr) from None
+            drop = [e.drop_if_empty] if isinstance(e.drop_if_empty, str) else e.drop_if_empty
+            for c in drop or []:
+                if c not in table.column_names:
+                    raise problem(f"{key}.drop_if_empty", f"columns of {tname} ({cols})", c)
+            if e.returns is not None and tname != "sales":
+                raise problem(f"{key}.returns", "returns only in the sales table", tname)
+            if e.derive_from is not None and e.derive_from not in TABLES:
+                raise problem(f"{key}.derive_from", "a contract table", e.derive_from)
+            if e.derive_from is not None and e.file is not None:
+                raise problem(key, "either 'file' or 'derive_from', not both", None)
+        for tname, e in self.tables.items():
+            src = self.tables.get(e.derive_from) if e and e.derive_from else None
+            if src is not None and src.derive_from:
+                raise problem(
+                    f"tables.{tname}.derive_from", "a table that is not derived itself",
+                    e.derive_from,
+                )  # fmt: skip
+        return self
 
 
 def read_mapping(path) -> dict[str, TableSpec]:
-    """Read and check a mapping file (YAML, format in ``data/README.md``).
+    """Read and check a mapping file (YAML, format in ``data/README.md``; model
+    :class:`MappingFile`).
 
     Raises
     ------
     MappingError
-        Bad YAML, an unknown table, column or key; the message names the file and the key.
+        Bad YAML, an unknown table, column or key; the message names the file, the key path
+        and what was expected.
 
     Examples
     --------
@@ -89,123 +187,48 @@ def read_mapping(path) -> dict[str, TableSpec]:
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError as exc:
-        raise MappingError(f"mapping file {path}: not valid YAML: {exc}") from exc
+    except (yaml.YAMLError, ValueError) as exc:
+        raise MappingError(f"{path}: not valid YAML: {exc}") from exc
     except OSError as exc:
         raise MappingError(f"mapping file {path}: cannot be read: {exc}") from exc
     if not isinstance(data, dict) or "tables" not in data:
-        _fail(path, "tables", "the file must start with 'tables:' (one entry per contract table)")
-    extra = set(data) - {"tables"}
-    if extra:
-        _fail(path, sorted(extra)[0], "unknown top-level key (expected only 'tables')")
-    if not isinstance(data["tables"], dict):
-        _fail(path, "tables", "must map table names to their settings")
+        raise MappingError(
+            f"{path}: tables: expected the file to start with 'tables:' (one entry per "
+            f"contract table), got {sorted(data) if isinstance(data, dict) else data!r}"
+        )
+    f = validate_config(data, MappingFile, source=str(path), error=MappingError)
     specs: dict[str, TableSpec] = {}
-    known = ", ".join(TABLES)
-    for tname, entry in data["tables"].items():
-        key = f"tables.{tname}"
-        if tname not in TABLES:
-            _fail(path, key, f"unknown table {tname!r} (known tables: {known})")
-        entry = entry or {}
-        if not isinstance(entry, dict):
-            _fail(path, key, "must be a mapping of settings")
-        bad = set(entry) - _TABLE_KEYS
-        if bad:
-            _fail(
-                path,
-                f"{key}.{sorted(bad)[0]}",
-                f"unknown setting (known: {', '.join(sorted(_TABLE_KEYS))})",
-            )
+    for tname, e in f.tables.items():
+        e = e or TableEntry()
         table = TABLES[tname]
-        spec = TableSpec(
-            file=entry.get("file"),
-            sheet=entry.get("sheet"),
-            encoding=entry.get("encoding"),
-            derive_from=entry.get("derive_from"),
+        date_cols = [c.name for c in table.columns if c.kind in ("date", "datetime")]
+        if isinstance(e.date_format, str):
+            date_format = dict.fromkeys(date_cols, e.date_format)
+        else:
+            date_format = {c: str(v) for c, v in (e.date_format or {}).items()}
+        drop = [e.drop_if_empty] if isinstance(e.drop_if_empty, str) else e.drop_if_empty
+        specs[tname] = TableSpec(
+            file=e.file,
+            sheet=e.sheet,
+            encoding=e.encoding,
+            header_row=e.header_row,
+            columns={
+                str(src): list(t if isinstance(t, list) else [t])
+                for src, t in (e.columns or {}).items()
+            },
+            date_format=date_format,
+            compute={c: str(x) for c, x in (e.compute or {}).items()},
+            drop_if_empty=list(drop or []),
+            returns=None
+            if e.returns is None
+            else {
+                "column": str(e.returns.invoice_prefix["column"]),
+                "prefix": str(e.returns.invoice_prefix["prefix"]),
+            },
+            derive_from=e.derive_from,
+            keep=e.keep,
             origin=str(path),
         )
-        keep = entry.get("keep", "first")
-        if keep not in ("first", "most_frequent"):
-            _fail(path, f"{key}.keep", f"expected 'first' or 'most_frequent', got {keep!r}")
-        if "keep" in entry and not spec.derive_from:
-            _fail(path, f"{key}.keep", "only a table with 'derive_from' has values to keep")
-        spec.keep = keep
-        hr = entry.get("header_row")
-        if hr is not None:
-            ok = (isinstance(hr, int) and not isinstance(hr, bool) and hr >= 1) or (
-                isinstance(hr, list)
-                and len(hr) == 2
-                and all(isinstance(x, int) and not isinstance(x, bool) for x in hr)
-                and hr[0] >= 1
-                and hr[1] == hr[0] + 1
-            )
-            if not ok:
-                _fail(
-                    path,
-                    f"{key}.header_row",
-                    f"expected the row number of the header (e.g. 3) or two consecutive rows of "
-                    f"a two-row header (e.g. [3, 4]), got {hr!r}",
-                )
-            spec.header_row = hr
-        cols = entry.get("columns") or {}
-        if not isinstance(cols, dict):
-            _fail(path, f"{key}.columns", "must map source headers to contract columns")
-        for src, target in cols.items():
-            targets = target if isinstance(target, list) else [target]
-            for t in targets:
-                if t not in table.column_names:
-                    _fail(
-                        path,
-                        f"{key}.columns.{src}",
-                        f"{t!r} is not a column of {tname} "
-                        f"(columns: {', '.join(table.column_names)})",
-                    )
-            spec.columns[str(src)] = list(targets)
-        fmt = entry.get("date_format")
-        date_cols = [c.name for c in table.columns if c.kind in ("date", "datetime")]
-        if isinstance(fmt, str):
-            spec.date_format = dict.fromkeys(date_cols, fmt)
-        elif isinstance(fmt, dict):
-            for c, f in fmt.items():
-                if c not in date_cols:
-                    _fail(path, f"{key}.date_format.{c}", f"not a date column of {tname}")
-                spec.date_format[c] = str(f)
-        elif fmt is not None:
-            _fail(path, f"{key}.date_format", "must be a format like '%m/%d/%Y' or a mapping")
-        for c, expr in (entry.get("compute") or {}).items():
-            if c not in table.column_names:
-                _fail(path, f"{key}.compute.{c}", f"not a column of {tname}")
-            try:
-                _parse_expression(str(expr))
-            except ValueError as exc:
-                _fail(path, f"{key}.compute.{c}", str(exc))
-            spec.compute[c] = str(expr)
-        drop = entry.get("drop_if_empty") or []
-        drop = [drop] if isinstance(drop, str) else list(drop)
-        for c in drop:
-            if c not in table.column_names:
-                _fail(path, f"{key}.drop_if_empty", f"{c!r} is not a column of {tname}")
-        spec.drop_if_empty = drop
-        ret = entry.get("returns")
-        if ret is not None:
-            if tname != "sales":
-                _fail(path, f"{key}.returns", "only the sales table has returns")
-            rule = (ret or {}).get("invoice_prefix") if isinstance(ret, dict) else None
-            if not isinstance(rule, dict) or not {"column", "prefix"} <= set(rule):
-                _fail(
-                    path,
-                    f"{key}.returns",
-                    "expected {invoice_prefix: {column: <header>, prefix: <text>}}",
-                )
-            spec.returns = {"column": str(rule["column"]), "prefix": str(rule["prefix"])}
-        if spec.derive_from is not None and spec.derive_from not in TABLES:
-            _fail(path, f"{key}.derive_from", f"unknown table {spec.derive_from!r}")
-        if spec.derive_from is not None and spec.file is not None:
-            _fail(path, key, "give either 'file' or 'derive_from', not both")
-        specs[tname] = spec
-    for tname, spec in specs.items():
-        if spec.derive_from and specs.get(spec.derive_from, TableSpec()).derive_from:
-            _fail(path, f"tables.{tname}.derive_from", "cannot derive from a derived table")
     return specs
 
 

@@ -147,7 +147,15 @@ def prepare_visits(visits: pd.DataFrame) -> pd.DataFrame:
     return v
 
 
-def _rep_info(reps: pd.DataFrame | None) -> pd.DataFrame | None:
+def rep_info(reps: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``rep_id, team_id, region`` (+ ``rep_name``) of each rep; the team is the rep's manager
+    (a rep without one is his own team). ``None`` without a reps table.
+
+    >>> rep_info(pd.DataFrame({"rep_id": ["R1", "R2"], "manager_id": ["M", None]}))
+      rep_id team_id  region
+    0     R1       M     NaN
+    1     R2      R2     NaN
+    """
     if reps is None:
         return None
     _require(reps, "reps", ["rep_id"])
@@ -194,10 +202,18 @@ def _add_names(out: pd.DataFrame, reps: pd.DataFrame | None, level: str) -> pd.D
     return out
 
 
-def _ratio(num, den) -> pd.Series:
+def ratio(num, den) -> pd.Series:
+    """``num / den`` as floats, NaN where ``den`` is not positive (a share of nothing).
+
+    >>> ratio([1, 2], [4, 0]).tolist()
+    [0.25, nan]
+    """
     num = pd.Series(num, dtype="float64")
     den = pd.Series(den, dtype="float64")
     return (num / den).where(den > 0)
+
+
+_ratio, _rep_info = ratio, rep_info  # the names used inside the package
 
 
 # --------------------------------------------------------------------------------------------

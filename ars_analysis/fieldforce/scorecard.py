@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ars_analysis.config import Layer
 from ars_analysis.fieldforce.checkins import checkin_distance, distance_summary
 from ars_analysis.fieldforce.common import (
     SCORECARD_KPIS,
@@ -28,33 +29,65 @@ from ars_analysis.fieldforce.standards import _check_weights, load_standards
 from ars_analysis.fieldforce.targets import attainment
 from ars_analysis.fieldforce.time_use import time_use
 from ars_analysis.fieldforce.visits import visit_compliance
+from ars_analysis.scoring import Measure, WeightedScorecard
+
+#: How each KPI of :data:`SCORECARD_KPIS` enters the overall score (explained in the standards
+#: file): a share as itself, ``far_checkin_share`` turned around, ``attainment`` against its cap,
+#: time in store and visits per day against their reference, new terminals against the best rep.
+_KPI_METHOD = {
+    "visit_completion": ("share", True),
+    "visit_order_rate": ("share", True),
+    "top_terminal_coverage": ("share", True),
+    "frequency_compliance": ("share", True),
+    "far_checkin_share": ("share", False),
+    "attainment": ("target", True),
+    "avg_time_in_store_min": ("target", True),
+    "visits_per_day": ("target", True),
+    "new_terminals": ("relative_to_best", True),
+}
+
+
+def rep_score_card(std: Mapping) -> WeightedScorecard | None:
+    """The rep scorecard's overall score as the one scoring mechanism.
+
+    Every KPI with a weight in ``std["scorecard_weights"]`` is a measure on ``0..1``
+    (:data:`_KPI_METHOD`); the total is ``100 *`` their weighted mean over the KPIs a rep has,
+    none when those carry less than ``min_score_basis`` of the weights. ``None`` without weights.
+
+    >>> card = rep_score_card(load_standards())
+    >>> [(m.key, m.method, m.weight) for m in card.measures][:2]
+    [('visit_completion', 'share', 0.25), ('visit_order_rate', 'share', 0.15)]
+    """
+    weights = std["scorecard_weights"]
+    if not weights:
+        return None
+    measures = []
+    for k, w in weights.items():
+        method, up = _KPI_METHOD[k]
+        target = None
+        if k == "attainment":
+            target = std["attainment_cap"]
+        elif method == "target":
+            target = std["reference"][k]
+        measures.append(
+            Measure(k, column=k, method=method, weight=w, higher_is_better=up, target=target)
+        )
+    return WeightedScorecard(
+        tuple(measures),
+        unit=1.0,
+        factor=100.0,
+        min_basis=std.get("min_score_basis", 0.0),
+        source="visit standards: scorecard_weights",
+    )
 
 
 def _score(card: pd.DataFrame, std: dict) -> pd.Series:
-    weights = std["scorecard_weights"]
-    if not weights:
+    sc = rep_score_card(std)
+    if sc is None:
         return pd.Series(np.nan, index=card.index)
-    num = pd.Series(0.0, index=card.index)
-    den = pd.Series(0.0, index=card.index)
-    for k, w in weights.items():
-        x = card[k].astype("float64")
-        if k == "far_checkin_share":
-            x = 1 - x
-        elif k == "attainment":
-            x = x.clip(lower=0, upper=std["attainment_cap"]) / std["attainment_cap"]
-        elif k in std["reference"]:
-            x = (x / std["reference"][k]).clip(upper=1)
-        elif k == "new_terminals":
-            top = x.max()
-            x = x / top if top and top > 0 else x * 0
-        x = x.clip(0, 1)
-        has = x.notna()
-        num += np.where(has, w * x.fillna(0), 0.0)
-        den += np.where(has, w, 0.0)
     # A rep measured on only a few KPIs (e.g. a manager without terminals of his own) gets no
     # score rather than a high one on what little is measured: ranking him would mislead.
-    basis = den / sum(weights.values())
-    return (100 * num / den).where((den > 0) & (basis >= std.get("min_score_basis", 0.0) - 1e-12))
+    return sc.score(card).total
 
 
 def rep_scorecard(
@@ -77,6 +110,7 @@ def rep_scorecard(
     standards_path: str | Path | None = None,
     sales: pd.DataFrame | None = None,
     top_terminals=None,
+    standards_layers: Sequence[Layer] = (),
 ) -> pd.DataFrame:
     """One row per rep (per period with ``freq``): the behaviour KPIs and attainment.
 
@@ -104,6 +138,8 @@ def rep_scorecard(
         (default: first to last visit date).
     weights : dict, optional
         KPI -> weight of the overall ``score`` (default ``scorecard_weights`` of the standards).
+    standards_layers : sequence of Layer, optional
+        Client layers over the standards file (a client configuration's ``visit_standards``).
     standards, top_share, bands, far_m, grades, standards_path
         Passed to :func:`load_standards`, :func:`frequency_vs_standard` and
         :func:`checkin_distance`.
@@ -147,6 +183,7 @@ def rep_scorecard(
     _check_freq(freq)
     std = load_standards(
         standards_path,
+        layers=standards_layers,
         frequency=dict(standards) if standards is not None else None,
         top_share=top_share,
     )

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Annotated, Literal
 
-import yaml
+from pydantic import Field, field_validator, model_validator
 
+from ars_analysis.config import (
+    ConfigModel,
+    Layer,
+    base_file,
+    merge_layers,
+    problem,
+    read_yaml,
+    suggest,
+    validate_config,
+)
 from ars_analysis.fieldforce.common import SCORECARD_KPIS
 
 #: Default standards shipped with the package (edit a copy, see :func:`load_standards`).
-STANDARDS_FILE = Path(__file__).parents[1] / "config" / "visit_standards.yml"
+STANDARDS_FILE = base_file("visit_standards.yml")
 
 #: Named visit intervals (days) accepted in the frequency standards.
 INTERVALS = {"weekly": 7.0, "biweekly": 14.0, "monthly": 365.25 / 12}
@@ -24,7 +35,9 @@ _COACHING_DEFAULT = {
 }
 
 # --------------------------------------------------------------------------------------------
-# configuration
+# configuration: the model of config/visit_standards.yml
+
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 
 def _interval_days(grade, value) -> float:
@@ -32,13 +45,118 @@ def _interval_days(grade, value) -> float:
         return INTERVALS[value.strip().lower()]
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
         return float(value)
-    raise ValueError(
-        f"visit standards: frequency of grade {grade!r} is {value!r}; expected one of "
-        f"{sorted(INTERVALS)} or a positive number of days between visits"
+    raise problem(
+        str(grade),
+        f"one of {sorted(INTERVALS)} or a positive number of days between visits "
+        f"(frequency of grade {grade!r})",
+        value,
     )
 
 
-def load_standards(path: str | Path | None = None, **overrides) -> dict:
+def _weights(weights) -> dict[str, float]:
+    if not isinstance(weights, Mapping):
+        raise problem("", "a mapping of scorecard KPIs to weights", weights)
+    out = {}
+    for k, v in weights.items():
+        if k not in SCORECARD_KPIS:
+            raise problem(
+                str(k),
+                f"one of the scorecard KPIs {list(SCORECARD_KPIS)}",
+                k,
+                suggest(k, SCORECARD_KPIS),
+            )
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 or not math.isfinite(v):
+            raise problem(str(k), "a weight >= 0", v)
+        out[k] = float(v)
+    if out and sum(out.values()) <= 0:
+        raise problem("", "weights that do not sum to 0 (give at least one positive)", out)
+    return out
+
+
+class Coaching(ConfigModel):
+    """A coaching standard: ``{min: x}`` or ``{max: x}``."""
+
+    min: Number | None = None
+    max: Number | None = None
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.min is None) == (self.max is None):
+            raise problem("", "exactly one of min or max", self.model_dump(exclude_none=True))
+        return self
+
+
+class VisitStandards(ConfigModel):
+    """The visit standards (``config/visit_standards.yml``; every key is explained there)."""
+
+    frequency: dict[str, float]
+    top_share: Number = Field(0.2, gt=0, le=1)
+    distance_bands_m: list[Annotated[Number, Field(gt=0)]] = Field(
+        default_factory=lambda: [200.0, 1000.0, 5000.0], min_length=1
+    )
+    far_checkin_m: Number = Field(1000.0, gt=0)
+    scorecard_weights: dict[str, float] = {}
+    attainment_cap: Number = Field(1.2, gt=0)
+    min_score_basis: Number = Field(0.75, ge=0, le=1)
+    reference: dict[
+        Literal["avg_time_in_store_min", "visits_per_day"], Annotated[Number, Field(gt=0)]
+    ] = {}
+    new_terminal_history_months: Number = Field(6.0, ge=0)
+    coaching: dict[str, Coaching] | None = None
+
+    @field_validator("frequency", mode="before")
+    @classmethod
+    def _frequency(cls, v):
+        if not isinstance(v, Mapping) or not v:
+            raise problem("", "a mapping of each terminal grade to an interval", v)
+        return {str(g): _interval_days(g, x) for g, x in v.items()}
+
+    @field_validator("scorecard_weights", mode="before")
+    @classmethod
+    def _scorecard_weights(cls, v):
+        return _weights(v if v is not None else {})
+
+    @field_validator("distance_bands_m")
+    @classmethod
+    def _increasing(cls, v):
+        if any(b2 <= b1 for b1, b2 in zip(v, v[1:], strict=False)):
+            raise problem("", "an increasing list of positive metres", v)
+        return v
+
+    @field_validator("coaching")
+    @classmethod
+    def _coaching_kpis(cls, v):
+        for k in v or {}:
+            if k not in SCORECARD_KPIS:
+                raise problem(str(k), f"one of the scorecard KPIs {list(SCORECARD_KPIS)}", k)
+        return v
+
+    def as_dict(self) -> dict:
+        """The standards as :func:`load_standards` returns them."""
+        ref = {"avg_time_in_store_min": 20.0, "visits_per_day": 8.0}
+        ref.update({k: float(v) for k, v in self.reference.items()})
+        coaching = (
+            _COACHING_DEFAULT if self.coaching is None else
+            {k: {"min": c.min} if c.min is not None else {"max": c.max}
+             for k, c in self.coaching.items()}
+        )  # fmt: skip
+        return {
+            "frequency": dict(self.frequency),
+            "top_share": float(self.top_share),
+            "distance_bands_m": [float(b) for b in self.distance_bands_m],
+            "far_checkin_m": float(self.far_checkin_m),
+            "scorecard_weights": dict(self.scorecard_weights),
+            "attainment_cap": float(self.attainment_cap),
+            "min_score_basis": float(self.min_score_basis),
+            "reference": ref,
+            "new_terminal_history_months": float(self.new_terminal_history_months),
+            "coaching": {k: next(iter(v.items())) for k, v in coaching.items()},
+        }
+
+
+def load_standards(
+    path: str | Path | None = None, *, layers: Sequence[Layer] = (), **overrides
+) -> dict:
     """Read and check the visit standards (frequency per grade, distance bands, weights).
 
     Parameters
@@ -46,25 +164,29 @@ def load_standards(path: str | Path | None = None, **overrides) -> dict:
     path : str or Path, optional
         A YAML file in the format of the shipped ``config/visit_standards.yml``; ``None`` reads
         the shipped defaults.
+    layers : sequence of Layer, optional
+        Client layers merged deep on top of the file (e.g. the ``visit_standards`` of a client
+        configuration: ``Layer(cfg.source, cfg.visit_standards)``).
     **overrides
-        Top-level entries that replace the file's (e.g. ``frequency={"top": 14, "other": 30}``,
-        ``top_share=0.1``). ``None`` values are ignored, so notebook parameters can be passed
-        straight through.
+        Top-level entries that replace the merged ones (e.g.
+        ``frequency={"top": 14, "other": 30}``, ``top_share=0.1``). ``None`` values are
+        ignored, so notebook parameters can be passed straight through.
 
     Returns
     -------
     dict
         ``frequency`` (grade -> interval in days, float), ``top_share``, ``distance_bands_m``
         (increasing list), ``far_checkin_m``, ``scorecard_weights`` (KPI -> weight),
-        ``attainment_cap``, ``reference`` (KPI -> reference value),
+        ``attainment_cap``, ``min_score_basis``, ``reference`` (KPI -> reference value),
         ``new_terminal_history_months`` (months of sales history needed before a window to
         count new terminals) and ``coaching`` (KPI -> (``"min"`` or ``"max"``, value): the
         standard below / above which a rep is to be coached).
 
     Raises
     ------
-    ValueError
-        Naming the entry that is missing or wrong.
+    ConfigError
+        (a ``ValueError``) naming the file the bad value came from, the key path and what was
+        expected.
 
     Examples
     --------
@@ -75,137 +197,22 @@ def load_standards(path: str | Path | None = None, **overrides) -> dict:
     {'top': 14.0, 'other': 60.0}
     """
     src = Path(path) if path is not None else STANDARDS_FILE
-    try:
-        raw = yaml.safe_load(src.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ValueError(f"visit standards {src}: not valid YAML ({exc})") from None
-    if not isinstance(raw, dict):
-        raise ValueError(
-            f"visit standards {src}: expected a mapping of entries, got {type(raw).__name__}"
-        )
-    raw.update({k: v for k, v in overrides.items() if v is not None})
-    where = f"visit standards ({src.name})"
-    known = {
-        "frequency",
-        "top_share",
-        "distance_bands_m",
-        "far_checkin_m",
-        "scorecard_weights",
-        "attainment_cap",
-        "min_score_basis",
-        "reference",
-        "new_terminal_history_months",
-        "coaching",
-    }
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise ValueError(f"{where}: unknown entries {unknown}; expected some of {sorted(known)}")
-    freq = raw.get("frequency")
-    if not isinstance(freq, Mapping) or not freq:
-        raise ValueError(f"{where}: 'frequency' must map each terminal grade to an interval")
-    out: dict = {"frequency": {str(g): _interval_days(g, v) for g, v in freq.items()}}
-
-    top_share = raw.get("top_share", 0.2)
-    if (
-        not isinstance(top_share, (int, float))
-        or isinstance(top_share, bool)
-        or not 0 < top_share <= 1
-    ):
-        raise ValueError(f"{where}: 'top_share' must be a number in (0, 1], got {top_share!r}")
-    out["top_share"] = float(top_share)
-
-    bands = raw.get("distance_bands_m", [200, 1000, 5000])
-    if (
-        not isinstance(bands, list)
-        or not bands
-        or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and b > 0 for b in bands)
-        or any(b2 <= b1 for b1, b2 in zip(bands, bands[1:], strict=False))
-    ):
-        raise ValueError(
-            f"{where}: 'distance_bands_m' must be a non-empty increasing list of positive metres, "
-            f"got {bands!r}"
-        )
-    out["distance_bands_m"] = [float(b) for b in bands]
-
-    far = raw.get("far_checkin_m", 1000)
-    if not isinstance(far, (int, float)) or isinstance(far, bool) or far <= 0:
-        raise ValueError(
-            f"{where}: 'far_checkin_m' must be a positive number of metres, got {far!r}"
-        )
-    out["far_checkin_m"] = float(far)
-
-    weights = raw.get("scorecard_weights", {})
-    out["scorecard_weights"] = _check_weights(weights, where)
-
-    cap = raw.get("attainment_cap", 1.2)
-    if not isinstance(cap, (int, float)) or isinstance(cap, bool) or cap <= 0:
-        raise ValueError(f"{where}: 'attainment_cap' must be a positive number, got {cap!r}")
-    out["attainment_cap"] = float(cap)
-
-    basis = raw.get("min_score_basis", 0.75)
-    if not isinstance(basis, (int, float)) or isinstance(basis, bool) or not 0 <= basis <= 1:
-        raise ValueError(f"{where}: 'min_score_basis' must be a share in [0, 1], got {basis!r}")
-    out["min_score_basis"] = float(basis)
-
-    ref = raw.get("reference", {}) or {}
-    if not isinstance(ref, Mapping):
-        raise ValueError(f"{where}: 'reference' must map KPIs to positive numbers")
-    defaults = {"avg_time_in_store_min": 20.0, "visits_per_day": 8.0}
-    for k, v in ref.items():
-        if k not in defaults:
-            raise ValueError(
-                f"{where}: 'reference' has unknown KPI {k!r}; expected {sorted(defaults)}"
-            )
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or v <= 0:
-            raise ValueError(f"{where}: reference of {k!r} must be a positive number, got {v!r}")
-        defaults[k] = float(v)
-    out["reference"] = defaults
-
-    hist = raw.get("new_terminal_history_months", 6)
-    if not isinstance(hist, (int, float)) or isinstance(hist, bool) or hist < 0:
-        raise ValueError(
-            f"{where}: 'new_terminal_history_months' must be a number of months >= 0, got {hist!r}"
-        )
-    out["new_terminal_history_months"] = float(hist)
-
-    coaching = raw.get("coaching", _COACHING_DEFAULT) or {}
-    if not isinstance(coaching, Mapping):
-        raise ValueError(f"{where}: 'coaching' must map KPIs to {{min: ...}} or {{max: ...}}")
-    out["coaching"] = {}
-    for k, v in coaching.items():
-        if k not in SCORECARD_KPIS:
-            raise ValueError(
-                f"{where}: 'coaching' has unknown KPI {k!r}; expected some of "
-                f"{list(SCORECARD_KPIS)}"
-            )
-        if (
-            not isinstance(v, Mapping)
-            or len(v) != 1
-            or next(iter(v)) not in ("min", "max")
-            or not isinstance(next(iter(v.values())), (int, float))
-            or isinstance(next(iter(v.values())), bool)
-        ):
-            raise ValueError(
-                f"{where}: coaching standard of {k!r} must be {{min: number}} or "
-                f"{{max: number}}, got {v!r}"
-            )
-        ((direction, value),) = v.items()
-        out["coaching"][k] = (direction, float(value))
-    return out
+    base = Layer(str(src), read_yaml(src, what="visit standards", empty={}))
+    merged, origin = merge_layers([base, *layers])
+    given = {k: v for k, v in overrides.items() if v is not None}
+    for k, v in given.items():  # notebook parameters replace an entry whole
+        merged[k] = v
+        for p in [p for p in origin if p[0] == k]:
+            del origin[p]
+        origin[(k,)] = "parameters"
+    return validate_config(merged, VisitStandards, source=str(src), origin=origin).as_dict()
 
 
 def _check_weights(weights, where: str = "scorecard weights") -> dict[str, float]:
-    if not isinstance(weights, Mapping):
-        raise ValueError(f"{where}: 'scorecard_weights' must map KPI names to weights")
-    out = {}
-    for k, v in weights.items():
-        if k not in SCORECARD_KPIS:
-            raise ValueError(
-                f"{where}: unknown scorecard KPI {k!r}; expected some of {list(SCORECARD_KPIS)}"
-            )
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 or not math.isfinite(v):
-            raise ValueError(f"{where}: weight of {k!r} must be a number >= 0, got {v!r}")
-        out[k] = float(v)
-    if out and sum(out.values()) <= 0:
-        raise ValueError(f"{where}: scorecard weights sum to 0; give at least one positive weight")
-    return out
+    """Validate scorecard weights given as a parameter (:class:`ConfigError` naming them)."""
+    try:
+        return _weights(weights)
+    except ValueError:
+        return validate_config(
+            {"frequency": {"top": 7}, "scorecard_weights": weights}, VisitStandards, source=where
+        ).scorecard_weights

@@ -116,8 +116,7 @@ def _gate_vec(kpis: dict, gates, shape) -> np.ndarray:
     """(S or 1, R, T): the gates pass (every gate KPI measured and at least its minimum)."""
     ok = np.ones((1, *shape), bool)
     for gt in gates:
-        v = kpis[gt.kpi]
-        ok = ok & ~np.isnan(v) & (np.nan_to_num(v, nan=-np.inf) >= gt.min)
+        ok = ok & gt.passes(kpis[gt.kpi])
     return ok
 
 
@@ -268,11 +267,7 @@ def vector_payout(
         out["bonus"] = zeros
     if plan.scorecard is not None:
         sc = plan.scorecard
-        score = np.zeros((1, R, T))
-        for k in sc.kpis:
-            v = kv[k.column]
-            s = np.interp(np.nan_to_num(v), [p[0] for p in k.points], [p[1] for p in k.points])
-            score = score + k.weight * np.where(np.isnan(v), 0.0, s)
+        score = sc.score(kv)  # the one scoring mechanism: curves, weighted sum, missing = 0
         ok = g.mask[None] & _gate_vec(kv, _gate_targets(plan, "scorecard"), g.shape)
         out["scorecard"] = np.broadcast_to(
             np.where(ok, round_cents(sc.amount * score), 0.0), (S, R, T)

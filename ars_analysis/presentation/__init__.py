@@ -30,6 +30,7 @@ from ars_analysis.presentation.blocks import (
     section,
     title_block,
 )
+from ars_analysis.presentation.customers import grade_profile, segment_labels, segmenter_labels
 from ars_analysis.presentation.definitions import appendix
 from ars_analysis.presentation.record import RESULTS_FILE, read_results, record_results
 from ars_analysis.presentation.tables import ReportTable, header, place_name, with_names
@@ -52,6 +53,7 @@ __all__ = [
     "definitions_table",
     "findings_block",
     "fmt",
+    "grade_profile",
     "header",
     "period_text",
     "place_name",
@@ -62,6 +64,8 @@ __all__ = [
     "say",
     "scope_text",
     "section",
+    "segment_labels",
+    "segmenter_labels",
     "title_block",
     "with_names",
     "write_workbook",

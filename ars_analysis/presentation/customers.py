@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ars_analysis.labels import check_lang, label
+from ars_analysis.customers import grade_profile as _grade_profile
+from ars_analysis.customers import segment_traits
+from ars_analysis.labels import check_lang, has_label, label
 from ars_analysis.presentation import fmt
 from ars_analysis.presentation.blocks import (
     Action,
@@ -135,16 +137,13 @@ def explain_grades(
     Strengths are the (up to ``n``) highest dimension scores >= 70, weaknesses the lowest
     <= 40, e.g. "graded B (58): strong growth, terminal reach; weak margin rate". Never cut.
     """
-    from ars_analysis.customers.grading import STRONG, WEAK
-
     check_lang(lang)
-    dims = [k for k in getattr(scorecard, "used_", scorecard.dimensions) if k in scored.columns]
     sep = label("customers.list_sep", lang)
+    why = scorecard.strengths_weaknesses(scored, n=n)
     out = []
-    for _, row in scored.iterrows():
-        vals = {k: row[k] for k in dims if pd.notna(row[k])}
-        strong = sorted((k for k, v in vals.items() if v >= STRONG), key=lambda k: -vals[k])[:n]
-        weak = sorted((k for k, v in vals.items() if v <= WEAK), key=lambda k: vals[k])[:n]
+    for (_, row), strong, weak in zip(
+        scored.iterrows(), why["strengths"], why["weaknesses"], strict=True
+    ):
         parts = []
         if strong:
             dims_ = sep.join(scorecard.dimension_label(k, lang) for k in strong)
@@ -270,7 +269,7 @@ def grade_tables(
         title=label("customers.grade_count_title", lang),
     )
     s = result.scored.sort_values("score", ascending=False, kind="stable")
-    dims = [k for k in getattr(card, "used_", card.dimensions) if k in s.columns]
+    dims = [k for k in card.dimensions if k in s.columns]
     shown = dims if dimensions else []
     cols = ["customer_id", "customer_name", "region", "territory", result.measure]
     if not dimensions:  # the page: the region is in the scope or the territory's row
@@ -451,8 +450,72 @@ def at_risk_table(result, lang: str = "zh", places=None, *, full: bool = False) 
     )
 
 
+def _feature_label(name: str, lang: str) -> str:
+    key = f"customers.f_{name}"
+    return label(key, lang) if has_label(key) else name
+
+
+def segment_labels(
+    profiles: pd.DataFrame,
+    reference: pd.DataFrame,
+    lang: str = "zh",
+    *,
+    n: int = 2,
+    high: float = 0.65,
+    low: float = 0.35,
+) -> pd.Series:
+    """Plain-language label of each segment from its profile: the wording of
+    :func:`ars_analysis.customers.segment_traits` ("high grocery, high detergents & paper";
+    "typical" for a segment with no extreme feature).
+
+    Examples
+    --------
+    >>> ref = pd.DataFrame({"Fresh": [1, 2, 3, 10, 11, 12], "Milk": [5, 5, 5, 5, 5, 5]})
+    >>> prof = pd.DataFrame({"Fresh": [2.0, 11.0], "Milk": [5.0, 5.0]})
+    >>> segment_labels(prof, ref, "en").tolist()
+    ['low fresh', 'high fresh']
+    """
+    check_lang(lang)
+    traits = segment_traits(profiles, reference, n=n, high=high, low=low)
+    return traits_wording(traits, lang).rename("segment_label")
+
+
+def traits_wording(traits: pd.Series, lang: str = "zh") -> pd.Series:
+    """The words of segment traits (``[(feature, "high" | "low"), ...]`` per segment)."""
+    check_lang(lang)
+    sep = label("customers.seg_sep", lang)
+    out = [
+        sep.join(
+            label(f"customers.seg_{side}", lang, feature=_feature_label(f, lang)) for f, side in t
+        )
+        if t
+        else label("customers.seg_typical", lang)
+        for t in traits
+    ]
+    return pd.Series(out, index=traits.index, name="segment_label")
+
+
+def segmenter_labels(segmenter, lang: str = "zh") -> pd.Series:
+    """Label of each segment of a fitted :class:`ars_analysis.customers.CustomerSegmenter`."""
+    return traits_wording(segmenter.segment_traits(), lang)
+
+
+def grade_profile(scored: pd.DataFrame, scorecard, lang: str = "zh") -> pd.DataFrame:
+    """:func:`ars_analysis.customers.grade_profile` with ``dimension_label``: each dimension's
+    name in ``lang`` from the scorecard file (for :func:`ars_analysis.charts.customers.plot_grade_profile`).
+    """
+    check_lang(lang)
+    prof = _grade_profile(scored, scorecard)
+    if prof.empty:
+        return pd.DataFrame(columns=["grade", "dimension", "dimension_label", "score", "n"])
+    prof.insert(
+        2, "dimension_label", [scorecard.dimension_label(d, lang) for d in prof["dimension"]]
+    )
+    return prof
+
+
 def segment_names(result, lang: str = "zh") -> pd.Series:
-    return result.segmenter.segment_labels(lang)
+    return segmenter_labels(result.segmenter, lang)
 
 
 def segments_table(result, lang: str = "zh") -> ReportTable:

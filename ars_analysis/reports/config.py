@@ -23,9 +23,11 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 import yaml
+from pydantic import AfterValidator, Field, field_validator
 from ars_analysis import __version__
+from ars_analysis.config import ConfigError, ConfigModel, problem, read_yaml, validate_config
 from ars_analysis.data.outputs import atomic_path, write_text
 from ars_analysis.labels import LANGS, check_lang, label
 from ars_analysis.presentation.record import RESULTS_FILE
@@ -58,7 +60,7 @@ RENDER_LOG = "render.log"
 #: Exit codes of ``ars render``.
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
-class ReportConfigError(ValueError):
+class ReportConfigError(ConfigError):
     """The report config or a job's parameters are invalid (nothing was run)."""
 
 # --------------------------------------------------------------------------------------------
@@ -172,70 +174,110 @@ def _langs(value: Any, where: str) -> list[str]:
         )
     return values
 
+def _iso_date(value: Any) -> Any:
+    if value is None or isinstance(value, _dt.date):
+        return value
+    try:
+        _dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise problem("", "an ISO date (YYYY-MM-DD) or null", value) from None
+    return value
+
+
+def _lang_spec(value: Any) -> Any:
+    values = value if isinstance(value, list) else [value]
+    if not values or any(v not in LANGS for v in values):
+        raise problem("", f"one of {list(LANGS)} (or a list of them)", value)
+    return value
+
+
+def _regions_spec(value: Any) -> Any:
+    ok = value is None or value == "all" or (
+        isinstance(value, list) and all(isinstance(r, str) and r for r in value)
+    )
+    if not ok:
+        raise problem("", "'all' or a list of region names", value)
+    return value
+
+
+_Date = Annotated[Any, AfterValidator(_iso_date)]
+_Lang = Annotated[Any, AfterValidator(_lang_spec)]
+_Seconds = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)]
+_PathText = Annotated[str, Field(strict=True)]
+
+
+class JobEntry(ConfigModel):
+    """One entry of ``jobs:`` in a report config file."""
+
+    notebook: _PathText
+    name: str | None = None
+    regions: Annotated[Any, AfterValidator(_regions_spec)] = None
+    include_all: Annotated[bool, Field(strict=True)] = False
+    lang: _Lang = None
+    start: _Date = None
+    end: _Date = None
+    timeout: _Seconds | None = None
+    parameters: dict[str, Any] | None = None
+
+
+class ReportsFile(ConfigModel):
+    """A report config file (``config/reports.yml``; the format is in :mod:`ars_analysis.reports`)."""
+
+    client: Any = ""
+    data_path: _PathText | None = "data/sample"
+    mapping_path: _PathText | None = None
+    lang: _Lang = "zh"
+    start: _Date = None
+    end: _Date = None
+    notebooks_dir: _PathText | None = "notebooks"
+    output_dir: _PathText | None = "reports"
+    timeout: _Seconds = 600.0
+    parameters: dict[str, Any] | None = None
+    jobs: list[JobEntry]
+    client_config: _PathText | None = None
+
+    @field_validator("jobs", mode="before")
+    @classmethod
+    def _jobs_given(cls, v):
+        if not isinstance(v, list) or not v:
+            raise problem("", "a non-empty list of jobs ({notebook: ...})", v)
+        return v
+
+
 def load_config(
     path: str | os.PathLike | None = None, *, base: str | os.PathLike | None = None
 ) -> ReportConfig:
     """Read and validate a report config; relative paths are resolved against ``base`` (cwd).
 
-    Raises :class:`ReportConfigError` naming the file and key for anything invalid.
+    Raises :class:`ReportConfigError` naming the file, the key path (``jobs[1].regions``) and
+    what was expected for anything invalid (the model: :class:`ReportsFile`).
     """
     path = Path(path) if path is not None else default_config_path()
     base = Path(base) if base is not None else Path.cwd()
     if not path.exists():
         raise ReportConfigError(f"report config {path} not found")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, ValueError) as exc:  # PyYAML raises ValueError for e.g. 2025-13-01
-        raise ReportConfigError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ReportConfigError(f"{path}: expected a mapping of settings at the top level")
-    unknown = sorted(set(raw) - CONFIG_KEYS)
-    if unknown:
-        raise ReportConfigError(f"{path}: unknown keys {unknown}; allowed: {sorted(CONFIG_KEYS)}")
+    raw = read_yaml(path, what="report config", empty={}, error=ReportConfigError)
+    f = validate_config(raw, ReportsFile, source=str(path), error=ReportConfigError)
 
-    def _path(key: str, default: str | None) -> Path | None:
-        value = raw.get(key, default)
+    def _path(value: str | None) -> Path | None:
         if value is None:
             return None
-        if not isinstance(value, str):
-            raise ReportConfigError(f"{path}: {key} must be a path (string), got {value!r}")
         p = Path(value).expanduser()
         return p if p.is_absolute() else (base / p)
 
-    cfg = ReportConfig(
-        client=str(raw.get("client") or ""),
-        data_path=_path("data_path", "data/sample"),
-        mapping_path=_path("mapping_path", None),
-        lang=_langs(raw.get("lang", "zh"), f"{path}: lang")[0],
-        start=_date_or_none(raw.get("start"), f"{path}: start"),
-        end=_date_or_none(raw.get("end"), f"{path}: end"),
-        notebooks_dir=_path("notebooks_dir", "notebooks"),
-        output_dir=_path("output_dir", "reports"),
+    jobs = raw["jobs"]  # validated: the entries as written (expand_jobs reads them)
+    return ReportConfig(
+        client=str(f.client or ""),
+        data_path=_path(f.data_path),
+        mapping_path=_path(f.mapping_path),
+        lang=_langs(f.lang, f"{path}: lang")[0],
+        start=_date_or_none(f.start, f"{path}: start"),
+        end=_date_or_none(f.end, f"{path}: end"),
+        notebooks_dir=_path(f.notebooks_dir),
+        output_dir=_path(f.output_dir),
         timeout=raw.get("timeout", 600),
-        parameters=raw.get("parameters") or {},
-        jobs=raw.get("jobs") or [],
+        parameters=f.parameters or {},
+        jobs=jobs,
         source=path,
-        client_config=_path("client_config", None),
+        client_config=_path(f.client_config),
     )
-    if (
-        not isinstance(cfg.timeout, (int, float))
-        or isinstance(cfg.timeout, bool)
-        or cfg.timeout <= 0
-    ):
-        raise ReportConfigError(
-            f"{path}: timeout must be a positive number of seconds, got {cfg.timeout!r}"
-        )
-    if not isinstance(cfg.parameters, dict):
-        raise ReportConfigError(f"{path}: parameters must be a mapping, got {cfg.parameters!r}")
-    if not isinstance(cfg.jobs, list) or not cfg.jobs:
-        raise ReportConfigError(f"{path}: jobs must be a non-empty list")
-    for i, job in enumerate(cfg.jobs):
-        where = f"{path}: jobs[{i}]"
-        if not isinstance(job, dict) or "notebook" not in job:
-            raise ReportConfigError(
-                f"{where}: expected a mapping with at least 'notebook', got {job!r}"
-            )
-        bad = sorted(set(job) - JOB_KEYS)
-        if bad:
-            raise ReportConfigError(f"{where}: unknown keys {bad}; allowed: {sorted(JOB_KEYS)}")
-    return cfg
