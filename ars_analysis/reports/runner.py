@@ -34,33 +34,10 @@ from ars_analysis import __version__
 from ars_analysis.data.outputs import atomic_path, write_text
 from ars_analysis.labels import LANGS, check_lang, label
 from ars_analysis.presentation.record import RESULTS_FILE
-from ars_analysis.reports.config import (
-    ERROR_HTML,
-    Job,
-    RENDER_LOG,
-    REPORT_HTML,
-    ReportConfig,
-    ReportConfigError,
-    STATUS_FILE,
-    load_config,
-)
-from ars_analysis.reports.jobs import (
-    _job_period,
-    check_jobs,
-    expand_jobs,
-    notebook_path,
-    select_jobs,
-)
+from ars_analysis.reports.config import ERROR_HTML, Job, RENDER_LOG, REPORT_HTML, ReportConfig, ReportConfigError, STATUS_FILE, load_config
+from ars_analysis.reports.jobs import _job_period, check_jobs, expand_jobs, notebook_path, select_jobs
 from ars_analysis.reports.data_checks import DataInfo, check_data
-from ars_analysis.reports.html import (
-    _failing_cell,
-    _index_href,
-    _inline_charts,
-    error_page,
-    notebook_html,
-    strip_ansi,
-)
-
+from ars_analysis.reports.html import _failing_cell, _index_href, _inline_charts, error_page, notebook_html, strip_ansi
 
 def _job_files(out_dir: Path, notebook_name: str) -> list[Path]:
     """The files of ``out_dir`` a run of the job writes (report, error page, notebook, ...)."""
@@ -76,11 +53,9 @@ def _job_files(out_dir: Path, notebook_name: str) -> list[Path]:
         )
     ]
 
-
 _STAGING = ".rendering-"
 
 _RETIRED = ".previous-"
-
 
 def _staging_dir(out_dir: Path) -> Path:
     """A fresh folder beside ``out_dir`` where a run writes until it is complete."""
@@ -89,7 +64,6 @@ def _staging_dir(out_dir: Path) -> Path:
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     return staging
-
 
 def _publish(staging: Path, out_dir: Path, notebook_name: str) -> None:
     """Replace ``out_dir`` by the complete ``staging`` folder.
@@ -116,7 +90,6 @@ def _publish(staging: Path, out_dir: Path, notebook_name: str) -> None:
     else:
         os.replace(staging, out_dir)
 
-
 def _pid_alive(pid: int) -> bool:
     """Whether process ``pid`` runs (a zombie, killed but not yet reaped, does not)."""
     try:
@@ -138,7 +111,6 @@ def _pid_alive(pid: int) -> bool:
         return True
     return True
 
-
 def _recover_job_dirs(root: Path) -> None:
     """Clean up after an interrupted run: staging folders of dead runs are removed, a job folder
     renamed aside and not replaced is put back."""
@@ -156,7 +128,6 @@ def _recover_job_dirs(root: Path) -> None:
                 os.replace(p, final)
             else:
                 shutil.rmtree(p, ignore_errors=True)
-
 
 def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
     """Execute one job with papermill and write its outputs; never raises for a notebook error.
@@ -245,7 +216,6 @@ def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
     _publish(out_dir, final_dir, job.notebook.name)
     return result
 
-
 def _end_with_parent(parent_pid: int) -> None:
     """Make this worker die with the ``ars render`` process (and take its kernels along).
 
@@ -280,7 +250,6 @@ def _end_with_parent(parent_pid: int) -> None:
 
     threading.Thread(target=watch, name="ars-parent-watchdog", daemon=True).start()
 
-
 def _init_worker(log_path: str, parent_pid: int | None = None) -> None:
     """Send the worker's (and its kernels') stderr to the run log, not to the user's terminal;
     end the worker when ``parent_pid`` (the ``ars render`` process) ends."""
@@ -289,7 +258,6 @@ def _init_worker(log_path: str, parent_pid: int | None = None) -> None:
     os.close(fd)
     if parent_pid is not None:
         _end_with_parent(parent_pid)
-
 
 def _failure(job: Job, message: str, tb: str | None, lang: str) -> dict[str, Any]:
     """Result of a job that failed outside its notebook; writes its error page if it can."""
@@ -312,7 +280,6 @@ def _failure(job: Job, message: str, tb: str | None, lang: str) -> dict[str, Any
         pass
     return result
 
-
 def _run_job_safely(job: Job, lang_index: str) -> dict[str, Any]:
     try:
         return run_job(job, lang_index)
@@ -321,7 +288,6 @@ def _run_job_safely(job: Job, lang_index: str) -> dict[str, Any]:
         shutil.rmtree(staging, ignore_errors=True)
         lang = job.parameters.get("lang") or lang_index
         return _failure(job, f"{type(exc).__name__}: {exc}", traceback.format_exc(), lang)
-
 
 def client_info(cfg: ReportConfig) -> tuple[str | dict, dict]:
     """The client's name (the client configuration's ``client``, else the report config's
@@ -336,7 +302,6 @@ def client_info(cfg: ReportConfig) -> tuple[str | dict, dict]:
     except ClientConfigError as exc:
         raise ReportConfigError(str(exc)) from None
     return (client.client or cfg.client), dict(client.region_names or {})  # str or {lang: name}
-
 
 def build_index(
     results: list[dict], cfg: ReportConfig, data: DataInfo, *, lang: str | None = None
@@ -359,7 +324,6 @@ def build_index(
         places=places,
     )
 
-
 def write_batch_pages(results: list[dict], cfg: ReportConfig, data: DataInfo) -> list[Path]:
     """Write the executive summaries and both indexes of a batch into ``cfg.output_dir``."""
 
@@ -373,7 +337,6 @@ def write_batch_pages(results: list[dict], cfg: ReportConfig, data: DataInfo) ->
         version=__version__,
         places=places,
     )
-
 
 # --------------------------------------------------------------------------------------------
 # the runner
@@ -463,7 +426,6 @@ def render(
     write_batch_pages(_on_disk(all_jobs, results), cfg, data)
     return results
 
-
 def _on_disk(jobs: list[Job], results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What the index shows: every job of the config as its folder says (``status.json``); a
     status whose page is not on disk is shown as failed, a job never run is left out."""
@@ -486,7 +448,6 @@ def _on_disk(jobs: list[Job], results: list[dict[str, Any]]) -> list[dict[str, A
             }
         out.append({**status, "name": j.name})
     return out
-
 
 def summary(results: list[dict[str, Any]]) -> str:
     """A plain-text summary of a run (printed at the end of ``ars render``)."""
