@@ -13,13 +13,17 @@ papermill/nbclient through :class:`ForkingKernelManager` (a ``jupyter_client`` k
 whose provisioner forks instead of ``Popen``), so parameter injection, the executed notebook,
 timeouts, interrupts and shutdown work as before. The forked kernel is made to look like one
 started by ``python -m ipykernel_launcher``: the kernel's environment (``os.environ``), working
-directory, ``sys.argv`` and ``sys.path[0]``, its own session and process group, a fresh NumPy
+directory, ``sys.argv`` and ``sys.path``, its own session and process group, a fresh NumPy
 random seed, and it is the main process for ``multiprocessing``.
 
-A kernel is forked only when that cannot change what the notebook sees; otherwise it is started
-the usual way (:func:`can_fork`): Linux, the standard ``python -m ipykernel_launcher -f <file>``
+``ars render`` forks its jobs' kernels when every worker runs at least
+:data:`FORK_MIN_JOBS_PER_WORKER` jobs (importing the modules once in the server then pays; a
+batch of two small jobs is faster with kernels that import only what they use): it sets
+:data:`FORK_ENV` (``ARS_KERNEL_FORK``) to ``1`` in the jobs' environment; set it yourself to
+``0`` or ``1`` to decide. Even then a kernel is forked only when that cannot change what the
+notebook sees (:func:`can_fork`): Linux, the standard ``python -m ipykernel_launcher -f <file>``
 command of this interpreter, and an environment equal to the fork server's except for the
-variables read at run time (``ARS_*``, ``JPY_*``). ``ARS_KERNEL_FORK=0`` turns forking off.
+variables read at run time (``ARS_*``, ``JPY_*``); otherwise it is started the usual way.
 """
 
 from __future__ import annotations
@@ -35,7 +39,13 @@ from typing import Any
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 
-__all__ = ["ForkingKernelManager", "ForkingProvisioner", "can_fork"]
+__all__ = [
+    "FORK_ENV",
+    "FORK_MIN_JOBS_PER_WORKER",
+    "ForkingKernelManager",
+    "ForkingProvisioner",
+    "can_fork",
+]
 
 #: Module imported by the fork server before it forks any kernel.
 PRELOAD_MODULE = "ars_analysis.reports.kernel_preload"
@@ -44,8 +54,11 @@ PRELOAD_MODULE = "ars_analysis.reports.kernel_preload"
 #: by the package (``ARS_SNAPSHOT_DIR``, ``ARS_DUCKDB_*``) or by jupyter (``JPY_*``).
 RUNTIME_ENV_PREFIXES = ("ARS_", "JPY_")
 
-#: Set to ``0`` to start every kernel with ``python -m ipykernel_launcher`` (no fork server).
-DISABLE_ENV = "ARS_KERNEL_FORK"
+#: ``1`` in a kernel's environment: fork it from the fork server (when :func:`can_fork`).
+FORK_ENV = "ARS_KERNEL_FORK"
+
+#: ``ars render`` forks kernels when each worker runs at least this many jobs.
+FORK_MIN_JOBS_PER_WORKER = 3
 
 _server_env: dict[str, str] | None = None  # os.environ when this process started its server
 
@@ -72,14 +85,13 @@ def can_fork(cmd: list[str], env: dict[str, str] | None) -> bool:
     """Whether the kernel of ``cmd`` with environment ``env`` may be forked from the server.
 
     >>> import sys
-    >>> can_fork(["/usr/bin/R", "--kernel"], {})
+    >>> can_fork(["/usr/bin/R", "--kernel"], {"ARS_KERNEL_FORK": "1"})
     False
-    >>> can_fork([sys.executable, "-m", "ipykernel_launcher", "-f", "k.json"],
-    ...          {"ARS_KERNEL_FORK": "0"})
+    >>> can_fork([sys.executable, "-m", "ipykernel_launcher", "-f", "k.json"], {})
     False
     """
     env = dict(os.environ if env is None else env)
-    if not sys.platform.startswith("linux") or env.get(DISABLE_ENV, "1") == "0":
+    if not sys.platform.startswith("linux") or env.get(FORK_ENV) != "1":
         return False
     if _connection_file(cmd) is None:
         return False
