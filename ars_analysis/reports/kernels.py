@@ -116,9 +116,8 @@ def _context():
 
     ctx = multiprocessing.get_context("forkserver")
     if _server_env is None:
-        # Takes effect when this process's fork server starts (at the first forked kernel). If a
-        # server without it is already running, kernels fork from that one (and import by
-        # themselves: slower, same result).
+        # Takes effect when this process's fork server starts (at the first forked kernel; a
+        # server already running without it is not used: see _foreign_server).
         ctx.set_forkserver_preload([PRELOAD_MODULE])
         _server_env = dict(os.environ)
     return ctx
@@ -222,10 +221,11 @@ class ForkingProvisioner(LocalProvisioner):
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any):
         env = kwargs.get("env")
-        if not can_fork(cmd, env):
+        ctx = _context() if can_fork(cmd, env) else None
+        # checked again once the server's environment is known (the first kernel's may differ)
+        if ctx is None or not can_fork(cmd, env):
             self.forked = False
             return await super().launch_kernel(cmd, **kwargs)
-        ctx = _context()
         cwd = kwargs.get("cwd")
         process = ctx.Process(
             target=_kernel_main,
