@@ -7,11 +7,13 @@ Both sides render the same batch (default: the jobs of ``ars_analysis/config/rep
 - before: the package as of ``--baseline-ref`` (default: the merge-base of HEAD and ``main``),
   exported with ``git archive`` and put first on ``PYTHONPATH`` (the notebook kernels inherit
   it), so the same notebooks run on the old code;
-- after: the package of this working tree (the batch snapshot, ``ars_analysis.data.snapshot``).
+- after: the package of this working tree (the batch snapshot, ``ars_analysis.data.snapshot``;
+  kernels forked from a fork server, ``ars_analysis.reports.kernels``), or as of
+  ``--after-ref``, exported like the baseline (so the tree can change while the benchmark runs).
 
 Then it checks that the outputs are identical: every job's status, ``results.json`` and
 ``summary.json``, and every cell value of every sheet of every workbook. Any difference is
-listed (and the exit status is 1).
+listed, for JSON with where and what (and the exit status is 1).
 
 With ``--cli`` it also times the old baseline: the papermill command line, job after job, and
 the per-notebook overhead of an (almost) empty notebook via the API and the CLI.
@@ -153,6 +155,27 @@ def _workbook_values(path: Path) -> dict[str, list[tuple]]:
         wb.close()
 
 
+def _json_diff(a, b, path: str = "", limit: int = 3) -> list[str]:
+    """Where two JSON values differ (at most ``limit`` places, with both values, shortened)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b), key=str):
+            if a.get(k) != b.get(k):
+                out += _json_diff(a.get(k), b.get(k), f"{path}.{k}", limit - len(out))
+            if len(out) >= limit:
+                break
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        out = []
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                out += _json_diff(x, y, f"{path}[{i}]", limit - len(out))
+            if len(out) >= limit:
+                break
+        return out
+    return [f"{path or '.'}: {str(a)[:90]!r} before, {str(b)[:90]!r} after"]
+
+
 def compare_outputs(before: Path, after: Path) -> tuple[list[str], dict[str, int]]:
     """Differences between two rendered batches (empty: identical) and what was compared."""
     diffs: list[str] = []
@@ -176,8 +199,10 @@ def compare_outputs(before: Path, after: Path) -> tuple[list[str], dict[str, int
                 diffs.append(f"{job}/{name}: exists only {'before' if fa.exists() else 'after'}")
             elif fa.exists():
                 counts[name.replace(".", "_")] += 1
-                if json.loads(fa.read_text("utf-8")) != json.loads(fb.read_text("utf-8")):
-                    diffs.append(f"{job}/{name} differs")
+                ja, jb = json.loads(fa.read_text("utf-8")), json.loads(fb.read_text("utf-8"))
+                if ja != jb:
+                    where = "; ".join(_json_diff(ja, jb))
+                    diffs.append(f"{job}/{name} differs: {where}")
         ba = sorted(p.name for p in (before / job).glob("*.xlsx"))
         bb = sorted(p.name for p in (after / job).glob("*.xlsx"))
         if ba != bb:
@@ -228,6 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--baseline-ref", default=None, help="git ref of the 'before' package (default: merge-base)"
     )
+    parser.add_argument(
+        "--after-ref",
+        default=None,
+        help="git ref of the 'after' package (default: this working tree, as it is)",
+    )
     parser.add_argument("--cli", action="store_true", help="also time the papermill CLI loop")
     args = parser.parse_args(argv)
 
@@ -238,10 +268,12 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmpdir)
         cfg_before, n_jobs = batch_config(args, data, nb_dir, tmp / "before")
         cfg_after = {**cfg_before, "output_dir": str(tmp / "after")}
-        print(f"--jobs {args.jobs}; before = {ref[:12]}, after = this working tree")
+        after = args.after_ref or "this working tree"
+        print(f"--jobs {args.jobs}; before = {ref[:12]}, after = {after}")
         src = baseline_source(ref, tmp / "baseline_src")
+        after_src = baseline_source(args.after_ref, tmp / "after_src") if args.after_ref else None
         t_before = render_batch(cfg_before, tmp / "before.yml", args.jobs, src)
-        t_after = render_batch(cfg_after, tmp / "after.yml", args.jobs, None)
+        t_after = render_batch(cfg_after, tmp / "after.yml", args.jobs, after_src)
         diffs, compared = compare_outputs(tmp / "before", tmp / "after")
         statuses = [
             json.loads(p.read_text("utf-8")) for p in sorted((tmp / "after").glob("*/status.json"))
@@ -261,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         "n_jobs": n_jobs,
         "workers": args.jobs,
         "baseline_ref": ref,
+        "after_ref": args.after_ref or "working tree",
         "before_s": round(t_before, 2),
         "after_s": round(t_after, 2),
         "after_over_before": round(ratio, 3),
@@ -278,7 +311,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     rows = [
         (f"before ({ref[:12]}), ars render --jobs {args.jobs}", f"{t_before:8.1f} s"),
-        (f"after (this tree), ars render --jobs {args.jobs}", f"{t_after:8.1f} s"),
+        (
+            f"after ({(args.after_ref or 'this tree')[:12]}), ars render --jobs {args.jobs}",
+            f"{t_after:8.1f} s",
+        ),  # fmt: skip
         ("after / before (target <= 0.5)", f"{ratio:8.2f}"),
         ("outputs identical", f"{'yes' if not diffs else 'NO':>8}"),
         ("compared", ", ".join(f"{v} {k}" for k, v in compared.items())),

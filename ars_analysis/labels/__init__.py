@@ -5,6 +5,11 @@ here, so that a report follows its ``lang`` parameter throughout. The texts live
 files of this folder, one per business concept (``common.yml``, ``customers.yml``, ...); each
 key maps to ``{zh: ..., en: ...}``. Keys are namespaced by file: ``customers.abc_class``.
 
+English words that depend on a count are written ``{n|distributor|distributors}`` (or with
+the verb: ``{n|distributor is|distributors are}``): :func:`label` keeps the first form when the
+value of ``n`` is one, the second otherwise ("1 distributor", "2 distributors", "1,234
+distributors"). Chinese needs no such forms.
+
 Examples
 --------
 >>> from ars_analysis.labels import label
@@ -16,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 
@@ -23,7 +29,7 @@ import yaml
 
 from ars_analysis.client import LANGS, check_lang
 
-__all__ = ["LANGS", "all_keys", "check_lang", "has_label", "label", "labels"]
+__all__ = ["LANGS", "agree", "all_keys", "check_lang", "has_label", "label", "labels"]
 
 
 @cache
@@ -64,7 +70,39 @@ def label(key: str, lang: str = "zh", **fmt) -> str:
         raise KeyError(
             f"no label {key!r}; add it to ars_analysis/labels/{key.split('.')[0]}.yml"
         ) from None
-    return text.format(**fmt) if fmt else text
+    return agree(text, fmt).format(**fmt) if fmt else text
+
+
+#: ``{name|one form|other form}`` in a label text (see the module docstring).
+COUNT_FORMS = re.compile(r"\{(\w+)\|([^{}|]*)\|([^{}|]*)\}")
+
+
+def _is_one(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    try:
+        return float(str(value).replace(",", "").strip()) == 1
+    except ValueError:
+        return False
+
+
+def agree(text: str, values: dict) -> str:
+    """``text`` with every ``{name|one|other}`` replaced by the form that agrees with
+    ``values[name]`` (a number, or a formatted one such as ``"1,234"``).
+
+    >>> agree("{n} {n|rep is|reps are} below target", {"n": 1})
+    '{n} rep is below target'
+    >>> agree("{n} {n|rep is|reps are} below target", {"n": "1,204"})
+    '{n} reps are below target'
+    """
+
+    def form(m: re.Match) -> str:
+        name, one, other = m.groups()
+        if name not in values:
+            raise KeyError(f"{name!r}: the count of {m.group(0)!r} is not given")
+        return one if _is_one(values[name]) else other
+
+    return COUNT_FORMS.sub(form, text)
 
 
 def has_label(key: str) -> bool:

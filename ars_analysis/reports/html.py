@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ars_analysis.reports.pages import back_link, index_file, set_back_link
+from ars_analysis.reports.pages import back_link, index_file, last_good_link, set_back_link
 import argparse
 import ast
 import contextlib
@@ -98,8 +98,11 @@ def error_page(
     tb: str | None,
     lang: str = "zh",
     index_href: str = "../index.html",
+    last_good: dict | None = None,
 ) -> str:
-    """HTML page for a failed or timed-out job: what failed, the cell's source, the traceback."""
+    """HTML page for a failed or timed-out job: what failed, the cell's source, the traceback;
+    with ``last_good`` (``{"html": ..., "rendered": ...}``), a link to the job's last good
+    report, which stays in place."""
 
     L = lambda k, **kw: label(f"reports.{k}", lang, **kw)  # noqa: E731
     title = f"{L('error_title')}: {job_name}"
@@ -109,6 +112,9 @@ def error_page(
         f'<p class="{status}">{html.escape(L("status_" + status))}</p>',
     ]
     parts.append(f"<p>{html.escape(message)}</p>")
+    if last_good:
+        link = last_good_link(last_good, lang)
+        parts.append(f"<p>{html.escape(L('last_good_kept'))} {link}</p>")
     if cell_source is not None:
         parts.append(
             f"<h2>{html.escape(L('failing_cell'))}</h2><pre>{html.escape(cell_source)}</pre>"

@@ -118,6 +118,8 @@ class Entry:
     workbooks: list[str] = field(default_factory=list)
     fingerprint: str = ""
     version: str = ""
+    #: a failed job's last good report, still in its folder: {"html": ..., "rendered": ...}
+    last_good: dict[str, str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -152,6 +154,9 @@ def collect(results: list[dict[str, Any]], root: str | Path, default_lang: str) 
         lang = params.get("lang") if params.get("lang") in LANGS else default_lang
         ok = r.get("status") == "ok"
         summary = _read_summary(folder) if ok else None
+        kept = r.get("last_good")
+        if ok or not isinstance(kept, dict) or not (folder / str(kept.get("html"))).is_file():
+            kept = None
         entries.append(
             Entry(
                 name=name,
@@ -165,9 +170,20 @@ def collect(results: list[dict[str, Any]], root: str | Path, default_lang: str) 
                 workbooks=sorted(p.name for p in folder.glob("*.xlsx")) if folder.is_dir() else [],
                 fingerprint=str(r.get("fingerprint") or ""),
                 version=str(r.get("version") or ""),
+                last_good=kept,
             )
         )
     return entries
+
+
+def last_good_link(last_good: dict[str, str], lang: str, folder: str = "") -> str:
+    """Link to a failed job's last good report ("Last good report (2026-11-29 10:02)"), from
+    the job's folder (``folder=""``) or from the batch's (``folder=<job name>``)."""
+    rendered = str(last_good.get("rendered") or "").replace("T", " ")[:16]
+    href = f"{folder}/{last_good['html']}" if folder else str(last_good["html"])
+    text = _L("last_good_link", lang, rendered=rendered or "—")
+    return f'<a href="{_esc(href)}">{_esc(text)}</a>'
+
 
 
 def _scope_key(region: str | None) -> tuple[int, str]:
@@ -275,6 +291,8 @@ def _index_row(e: Entry, lang: str, index_lang: str, entries, places) -> str:
     status = f'<span class="{_esc(e.status)}">{_esc(_L("status_" + e.status, lang))}</span>'
     if not e.ok:
         status += f'<br><a href="{_esc(e.href())}">{_esc(_L("error_link", lang))}</a>'
+        if e.last_good:
+            status += "<br>" + last_good_link(e.last_good, lang, e.name)
     if other and e.ok:
         key = (
             f'<a href="{_esc(index_file(e.lang, index_lang))}">'
@@ -368,7 +386,9 @@ def _exec_block(e: Entry, lang: str, entries) -> str:
         return (
             f'<section class="ars-exec-block"><h2>{_esc(name)}</h2>'
             f'<p class="ars-text">{_esc(_L("report_failed", lang))} '
-            f'<a href="{_esc(e.href())}">{_esc(_L("error_link", lang))}</a></p></section>'
+            f'<a href="{_esc(e.href())}">{_esc(_L("error_link", lang))}</a>'
+            + (" · " + last_good_link(e.last_good, lang, e.name) if e.last_good else "")
+            + "</p></section>"
         )
     s = e.summary
     parts = [

@@ -48,10 +48,54 @@ def _job_files(out_dir: Path, notebook_name: str) -> list[Path]:
         for p in out_dir.iterdir()
         if p.is_file()
         and (
-            p.name in {REPORT_HTML, ERROR_HTML, RESULTS_FILE, STATUS_FILE, notebook_name}
+            p.name
+            in {REPORT_HTML, ERROR_HTML, RESULTS_FILE, STATUS_FILE, notebook_name}
+            | {failed_notebook_name(notebook_name)}
             or p.suffix == ".xlsx"
         )
     ]
+
+def failed_notebook_name(notebook_name: str) -> str:
+    """Name of a failed run's executed notebook kept beside the last good report
+    (``01_core_customers.failed.ipynb``)."""
+    return f"{Path(notebook_name).stem}.failed.ipynb"
+
+
+def last_good(out_dir: Path) -> dict[str, str] | None:
+    """The good report in ``out_dir``, if any: ``{"html": "report.html", "rendered": <ISO
+    time>}`` from its ``status.json`` (an ok run, or a failed run that kept one)."""
+    try:
+        status = json.loads((out_dir / STATUS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(status, dict):
+        return None
+    if status.get("status") == "ok":
+        page = out_dir / str(status.get("html") or REPORT_HTML)
+        if not page.is_file():
+            return None
+        rendered = status.get("rendered") or _dt.datetime.fromtimestamp(
+            page.stat().st_mtime
+        ).isoformat(timespec="seconds")
+        return {"html": page.name, "rendered": str(rendered)}
+    kept = status.get("last_good")
+    if isinstance(kept, dict) and (out_dir / str(kept.get("html") or "")).is_file():
+        return {"html": str(kept["html"]), "rendered": str(kept.get("rendered") or "")}
+    return None
+
+
+def _keep_last_good(staging: Path, out_dir: Path, notebook_name: str) -> None:
+    """Put a failed run's error page, executed notebook (as :func:`failed_notebook_name`) and
+    status into ``out_dir`` and leave the last good report's files there as they are.
+
+    Each file is renamed in atomically, the status last: until then the folder says what it
+    said before. The failed run's other outputs (a partial workbook...) are dropped.
+    """
+    os.replace(staging / notebook_name, out_dir / failed_notebook_name(notebook_name))
+    os.replace(staging / ERROR_HTML, out_dir / ERROR_HTML)
+    os.replace(staging / STATUS_FILE, out_dir / STATUS_FILE)
+    shutil.rmtree(staging, ignore_errors=True)
+
 
 _STAGING = ".rendering-"
 
@@ -139,6 +183,8 @@ def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    from ars_analysis.reports.kernels import ForkingKernelManager
+
     t0 = time.perf_counter()
     final_dir = job.out_dir
     # The previous report stays in place until the new run is complete (kill -9 loses nothing).
@@ -166,6 +212,8 @@ def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
                 log_output=False,
                 request_save_on_cell_execute=True,  # keeps the partial notebook on a crash
                 timeout_func=timeout_func,
+                # a kernel forked from a process with the imports done (kernels.py)
+                kernel_manager_class=ForkingKernelManager,
             )
         except PapermillExecutionError as exc:
             status, message = "failed", f"{exc.ename}: {exc.evalue}"
@@ -182,6 +230,11 @@ def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
             shutil.copyfile(job.notebook, tmp)
     nb = nbformat.read(executed_path, as_version=4)
     files: dict[str, Any] = {"notebook": executed_path.name}
+    # A failed re-render does not replace the last good report: it stays, the failure is shown
+    kept = last_good(final_dir) if status != "ok" else None
+    if kept:
+        files["notebook"] = failed_notebook_name(executed_path.name)
+        files["last_good"] = kept
     if status == "ok":
         write_text(
             out_dir / REPORT_HTML, notebook_html(nb, job.name, lang, _index_href(lang, lang_index))
@@ -194,7 +247,14 @@ def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
         write_text(
             out_dir / ERROR_HTML,
             error_page(
-                job.name, status, message, source, tb or exc_tb, lang, _index_href(lang, lang_index)
+                job.name,
+                status,
+                message,
+                source,
+                tb or exc_tb,
+                lang,
+                _index_href(lang, lang_index),
+                last_good=kept,
             ),
         )
         files["html"] = ERROR_HTML
@@ -204,12 +264,16 @@ def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
         "status": status,
         "message": message,
         "seconds": round(time.perf_counter() - t0, 2),
+        "rendered": _dt.datetime.now().isoformat(timespec="seconds"),
         "parameters": job.parameters,
         **job.meta,
         **files,
     }
     write_text(out_dir / STATUS_FILE, json.dumps(result, ensure_ascii=False, indent=2))
-    _publish(out_dir, final_dir, job.notebook.name)
+    if kept:
+        _keep_last_good(out_dir, final_dir, job.notebook.name)
+    else:
+        _publish(out_dir, final_dir, job.notebook.name)
     return result
 
 def _end_with_parent(parent_pid: int) -> None:
@@ -256,7 +320,9 @@ def _init_worker(log_path: str, parent_pid: int | None = None) -> None:
         _end_with_parent(parent_pid)
 
 def _failure(job: Job, message: str, tb: str | None, lang: str) -> dict[str, Any]:
-    """Result of a job that failed outside its notebook; writes its error page if it can."""
+    """Result of a job that failed outside its notebook; writes its error page if it can (a
+    good report in the job's folder stays, as :func:`last_good`)."""
+    kept = last_good(job.out_dir)
     result = {
         "name": job.name,
         "notebook": job.notebook.name,
@@ -266,10 +332,12 @@ def _failure(job: Job, message: str, tb: str | None, lang: str) -> dict[str, Any
         "parameters": job.parameters,
         **job.meta,
         "html": ERROR_HTML,
+        **({"last_good": kept} if kept else {}),
     }
     try:
         write_text(
-            job.out_dir / ERROR_HTML, error_page(job.name, "failed", message, None, tb, lang)
+            job.out_dir / ERROR_HTML,
+            error_page(job.name, "failed", message, None, tb, lang, last_good=kept),
         )
         write_text(job.out_dir / STATUS_FILE, json.dumps(result, ensure_ascii=False, indent=2))
     except OSError:
@@ -374,6 +442,13 @@ def render(
     _recover_job_dirs(cfg.output_dir)
     # the data loaded and validated once, read by every job's kernel
     env = batch_env(cfg.output_dir, data._dataset, cfg.data_path, cfg.mapping_path)
+    from ars_analysis.reports.kernels import FORK_ENV, FORK_MIN_JOBS_PER_WORKER
+
+    n_workers = max(1, min(int(jobs), len(selected)))
+    # kernels forked from a fork server with the imports done, when each worker runs enough
+    # jobs to repay importing them once in the server (or as ARS_KERNEL_FORK says)
+    fork = len(selected) >= FORK_MIN_JOBS_PER_WORKER * n_workers
+    env[FORK_ENV] = os.environ.get(FORK_ENV) or ("1" if fork else "0")
     data_period = data.period()
     meta = {"fingerprint": data.fingerprint(), "version": __version__}
     for j in selected:
@@ -383,7 +458,6 @@ def render(
     from tqdm import tqdm
 
     results: list[dict[str, Any]] = []
-    n_workers = max(1, min(int(jobs), len(selected)))
     ctx = multiprocessing.get_context("forkserver" if sys.platform.startswith("linux") else "spawn")
     bar = tqdm(
         total=len(selected), desc="render", unit="job", disable=not progress, file=sys.stderr
@@ -451,5 +525,7 @@ def summary(results: list[dict[str, Any]]) -> str:
     lines = [f"{n_ok}/{len(results)} reports rendered"]
     for r in sorted(results, key=lambda r: r["name"]):
         if r["status"] != "ok":
-            lines.append(f"  {r['status'].upper():8} {r['name']}: {r['message']}")
+            kept = r.get("last_good")
+            note = f" (its last good report, of {kept['rendered']}, stays)" if kept else ""
+            lines.append(f"  {r['status'].upper():8} {r['name']}: {r['message']}{note}")
     return "\n".join(lines)
