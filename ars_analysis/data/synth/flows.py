@@ -253,7 +253,7 @@ def _reports(rng, profile, month_starts):
         due = m + pd.offsets.MonthEnd(0) + pd.Timedelta(days=REPORT_DUE_DAYS)
         for rtype in ("sell_out", "stock"):
             n = len(cid)
-            delay = np.where(late, rng.integers(-2, 25, n), rng.integers(-8, 3, n))
+            delay = np.where(late, rng.integers(-2, 25, n), rng.integers(-8, 2, n))
             missing = rng.random(n) < np.where(late, 0.15, 0.01)
             submitted = due + pd.to_timedelta(delay, unit="D")
             rows.append(
