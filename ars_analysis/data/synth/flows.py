@@ -4,7 +4,8 @@
 what the distributor-health, distribution (铺货), terminal-target and 提升 analyses read, with
 their own random stream (``seed`` and the constant 15), so the other tables stay as they were:
 
-* **new products** (``products.launch_date``): three products launch in the period (about a
+* **new products** (``products.launch_date``): three widely sold products (of different
+  categories, after the seven widest) launch in the period (about a
   quarter, half and three quarters in); each terminal adopts one at its own date after the
   launch (a fast, a medium and a slow rollout; some terminals never adopt within the period),
   and the product's sales lines before the launch (and before a terminal's adoption) are
@@ -118,9 +119,11 @@ def _launches(rng, products, sales, terminals, month_starts):
     products["launch_date"] = pd.NaT
     if n_months < 4 or len(products) < 6:
         return products, sales
-    # three products of different categories, from the end of the list (the smaller lines)
+    # three products of different categories among the widely sold ones (not the 7 widest)
+    reach = sales[sales["terminal_id"].notna()].groupby("product_id")["terminal_id"].nunique()
+    order = reach.reindex(products["product_id"]).fillna(0).to_numpy().argsort(kind="stable")
     picks, cats = [], set()
-    for i in range(len(products) - 1, -1, -1):
+    for i in order[::-1][7:]:
         cat = products["category"].iat[i]
         if cat not in cats:
             picks.append(i)
