@@ -19,7 +19,7 @@ from ars_analysis.presentation import distribution as D  # noqa: E402
 from ars_analysis.presentation import health as H  # noqa: E402
 
 LANGS = ("zh", "en")
-RAW = re.compile(r"nan|None|True|False|_share|_id\b|customer_id|\{|\}")
+RAW = re.compile(r"\bnan\b|None|True|False|\b[a-z]+_[a-z_]+\b|\{|\}")
 
 
 def _health(flags: pd.DataFrame, missing=()) -> DistributorHealth:
@@ -115,7 +115,7 @@ def test_network_sections_read_well_with_and_without_the_optional_inputs(flows):
             for t in tables:
                 t.headers()  # every column has a label (KeyError otherwise)
                 assert "nan" not in t.display_frame().to_string()
-    assert "launch_date" in D.rollout_sentence(plain, "en").html
+    assert "has no launch dates" in D.rollout_sentence(plain, "en").html
     assert "No terminal targets were supplied" in D.targets_sentence(plain, "en").html
     assert "cannot be measured" in D.handover_sentence(plain, "en").html
     assert D.ready_sentence(plain, "en") is None

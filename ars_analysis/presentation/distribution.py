@@ -125,7 +125,7 @@ def _gap_frame(res) -> pd.DataFrame:
     sep = label("health.sep", "zh")
     out = g.groupby(keys, sort=False, dropna=False).agg(
         n_missing=("product_id", "size"), missing_products=("product", lambda s: sep.join(s)),
-        peer_revenue=("peer_revenue", "sum"),
+        gap_revenue=("peer_revenue", "sum"),
     ).reset_index()  # fmt: skip
     return out
 
@@ -137,7 +137,7 @@ def gaps_sentence(res, lang: str = "zh") -> Html:
     g = _gap_frame(res)
     return say("distribution.say_gaps", lang, n_terminals=fmt.integer(len(g)),
                n_gaps=fmt.integer(g["n_missing"].sum()),
-               stake=_money(g["peer_revenue"].sum(), lang),
+               stake=_money(g["gap_revenue"].sum(), lang),
                months=res.parameters["window_months"])  # fmt: skip
 
 
@@ -145,12 +145,12 @@ def gaps_table(res, lang: str = "zh", places=None, *, full: bool = False) -> Rep
     """Top terminals missing a core product, largest revenue at stake first."""
     g = _gap_frame(res)
     if len(g):
-        g = g.sort_values("peer_revenue", ascending=False, kind="stable")
+        g = g.sort_values("gap_revenue", ascending=False, kind="stable")
         g["missing_products"] = g["missing_products"].str.replace(
             label("health.sep", "zh"), label("health.sep", lang), regex=False
         )
     return ReportTable(g, lang, namespaces=_NS,
-                       kinds={"missing_products": "text", "peer_revenue": "money"},
+                       kinds={"missing_products": "text", "gap_revenue": "money"},
                        title=None if full else _l("gaps_title", lang), places=places)  # fmt: skip
 
 
@@ -276,8 +276,8 @@ def handover_tables(res, lang: str = "zh", places=None) -> list[ReportTable]:
     r = res.readiness
     if r is not None and len(r):
         cols = [c for c in ("customer_id", "customer_name", "region", "health_score",
-                            "weakest_flow", "coverage", "n_linked", "n_own_team", "ready",
-                            "reason") if c in r]  # fmt: skip
+                            "weakest_flow", "coverage", "n_linked", "n_own_team", "reason")
+                if c in r]  # fmt: skip
         out.append(ReportTable(r[cols], lang, namespaces=_NS,
                                kinds={"health_score": "num", "weakest_flow": "text",
                                       "reason": "text", "coverage": "pct"},
