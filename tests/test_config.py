@@ -82,7 +82,7 @@ def _client(tmp_path, extra: str):
 def test_client_layer_overrides_the_base_deep_and_is_validated_after_merging(tmp_path):
     cfg = load_client_config(
         _client(tmp_path, "scorecard:\n  dimensions:\n    sales: {weight: 0.15}\n"
-                          "    growth: {weight: 0.25}\n"
+                          "    growth: {weight: 0.15}\n"
                           "visit_standards:\n  frequency: {top: biweekly}\n  top_share: 0.1\n")
     )  # fmt: skip
     card = Scorecard(layers=cfg.layer("scorecard"))
@@ -90,7 +90,7 @@ def test_client_layer_overrides_the_base_deep_and_is_validated_after_merging(tmp
     # only the weight changed: the other keys of dimensions.sales come from the base file
     assert card.spec["dimensions"]["sales"]["column"] == "revenue"
     raw = {k: d["weight"] for k, d in card.spec["dimensions"].items()}
-    assert raw["sales"] == 0.15 and raw["growth"] == 0.25
+    assert raw["sales"] == 0.15 and raw["growth"] == 0.15
     assert raw["margin"] == base.spec["dimensions"]["margin"]["weight"]
     assert card.dimensions["sales"]["weight"] < base.dimensions["sales"]["weight"]
     std = load_standards(layers=cfg.layer("visit_standards"))

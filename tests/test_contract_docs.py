@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from ars_analysis.data.contract import ACTIVITIES, ROLES, TABLES, TERMINAL_TYPES
+from ars_analysis.data.contract import (
+    ACTIVITIES,
+    REPORT_TYPES,
+    ROLES,
+    SERVICED_BY,
+    TABLES,
+    TERMINAL_TYPES,
+    YES_NO,
+)
 from ars_analysis.data.quality import CHECKS
 
 README = Path(__file__).resolve().parents[1] / "data" / "README.md"
@@ -35,7 +43,7 @@ def test_every_contract_column_documented(table):
 
 def test_codes_and_rules_documented():
     text = README.read_text(encoding="utf-8")
-    for code in (*ACTIVITIES, *ROLES, *TERMINAL_TYPES):
+    for code in (*ACTIVITIES, *ROLES, *TERMINAL_TYPES, *SERVICED_BY, *YES_NO, *REPORT_TYPES):
         assert f"`{code}`" in text
     for heading in ("## Returns and signs", "## Mapping file", "## Data-quality checks"):
         assert heading in text

@@ -182,11 +182,14 @@ def test_default_scorecard_loads_and_scores_all_dimensions():
         }
     )
     out = card.score(f)
-    assert len(card.evaluate(f).notes) == 2  # the two receivables dimensions are skipped
+    # the two receivables dimensions and the four optional four-flow ones are skipped
+    assert len(card.evaluate(f).notes) == 6
     assert out["score"].between(0, 100).all() and out["grade"].notna().all()
-    f2 = f.assign(days_overdue=rng.uniform(0, 100, n), overdue_share=0.1)
+    f2 = f.assign(days_overdue=rng.uniform(0, 100, n), overdue_share=0.1, price_index=0.9,
+                  fill_rate=0.95, cover_gap_days=0.0, reports_on_time=0.9)  # fmt: skip
     out2 = card.score(f2)
-    assert {"payment", "overdue"} <= set(out2.columns) and not card.evaluate(f2).notes
+    assert {"payment", "overdue", "fill_rate", "reporting"} <= set(out2.columns)
+    assert not card.evaluate(f2).notes
 
 
 def test_explanations_in_both_languages():

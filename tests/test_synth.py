@@ -115,10 +115,11 @@ def test_sales_lines_are_plausible(tables):
     assert s["terminal_id"].isna().any()  # sell-in lines
     assert s["rep_id"].notna().all()
     assert not s.duplicated(["date", "customer_id", "terminal_id", "product_id"]).any()
-    # revenue ~ list price x quantity x discount
+    # revenue ~ list price x quantity x discount (the price cutters of synth.flows: 10-18% less)
     price = s["product_id"].map(tables["products"].set_index("product_id")["list_price"])
     ratio = (s["revenue"] / (price * s["quantity"]))[~returns]
-    assert ratio.between(0.7, 1.05).all()
+    assert ratio.between(0.58, 1.05).all()
+    assert ratio.between(0.7, 1.05).mean() > 0.9
     # margins differ by category
     margin = s.groupby(s["product_id"].map(tables["products"].set_index("product_id")["category"]))[
         ["revenue", "cost"]

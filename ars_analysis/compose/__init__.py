@@ -9,7 +9,8 @@ core customers) and call the analyses. A national and a regional report compute 
 definition on the whole dataset and filter the result.
 
 Modules: :mod:`~.aggregate`, :mod:`~.definitions`, :mod:`~.customers`, :mod:`~.terminals`, :mod:`~.fieldforce`,
-:mod:`~.incentives`.
+:mod:`~.incentives`, :mod:`~.health` (distributor health on the four flows),
+:mod:`~.network_flows` (distribution, terminal targets, handover).
 """
 
 from ars_analysis.compose.aggregate import (
@@ -32,7 +33,9 @@ from ars_analysis.compose.customers import (
 )
 from ars_analysis.compose.definitions import filter_region, top_terminals
 from ars_analysis.compose.fieldforce import analyse_field_execution, scorecard_from_dataset
+from ars_analysis.compose.health import analyse_distributor_health, health_features
 from ars_analysis.compose.incentives import analyse_incentives, monthly_kpis
+from ars_analysis.compose.network_flows import analyse_network_flows
 from ars_analysis.compose.terminals import analyse_terminal_network
 
 __all__ = [
@@ -40,8 +43,10 @@ __all__ = [
     "MEASURES",
     "SalesLines",
     "analyse_core_customers",
+    "analyse_distributor_health",
     "analyse_field_execution",
     "analyse_incentives",
+    "analyse_network_flows",
     "analyse_terminal_network",
     "core_customer_inputs",
     "core_customers",
@@ -49,6 +54,7 @@ __all__ = [
     "customer_sales",
     "duckdb_config",
     "filter_region",
+    "health_features",
     "monthly_kpis",
     "period_grades",
     "period_sales",

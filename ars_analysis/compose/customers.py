@@ -12,6 +12,7 @@ import pandas as pd
 from ars_analysis.client import load_client_config
 from ars_analysis.compose.aggregate import customer_sales, sales_by
 from ars_analysis.compose.definitions import filter_region, top_terminals
+from ars_analysis.compose.health import health_features
 from ars_analysis.customers import (
     CoreCustomerResult,
     Scorecard,
@@ -102,7 +103,7 @@ def _dataset_features(dataset, *, start=None, end=None, top_ids=None) -> pd.Data
     receivables = dataset.tables.get("receivables")
     if receivables is not None and end is not None and "as_of_date" in receivables:
         receivables = receivables[receivables["as_of_date"] <= pd.Timestamp(end)]
-    return customer_features(
+    feats = customer_features(
         sales,
         periods=monthly,
         customer_terminals=ct,
@@ -110,6 +111,9 @@ def _dataset_features(dataset, *, start=None, end=None, top_ids=None) -> pd.Data
         receivables=receivables,
         top_terminal_ids=top_ids,
     )
+    # the four flows (optional scorecard dimensions): only the columns the data can give
+    flows = health_features(dataset, start=start, end=end)
+    return feats.merge(flows, on="customer_id", how="left") if flows.shape[1] > 1 else feats
 
 
 def customer_grades(

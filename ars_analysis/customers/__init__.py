@@ -19,6 +19,12 @@ Segments -- :mod:`~.segments`, :mod:`~.profiles`
 Grade movements (选苗助长) -- :mod:`~.movements`, :mod:`~.trends`
     :func:`period_classes`, :func:`grade_movements`, :func:`transition_matrix`,
     :func:`seedlings`, :func:`at_risk`, :func:`sales_trend`.
+Distributor health on the four flows (四流) -- :mod:`~.flows`, :mod:`~.health`
+    :func:`price_adherence`, :func:`order_regularity`, :func:`promotion_share` (commerce),
+    :func:`stock_cover`, :func:`stockout_days`, :func:`delivery_performance` (logistics),
+    :func:`receivable_days` (cash), :func:`report_timeliness` (information);
+    :func:`distributor_health`, :func:`flow_scores`, :func:`health_flags`,
+    :class:`DistributorHealth`.
 The result -- :mod:`~.result`
     :class:`CoreCustomerResult`, :func:`core_counts`.
 """
@@ -33,7 +39,27 @@ from ars_analysis.customers.abc import (
 )
 from ars_analysis.customers.abc_scopes import ABC_SCOPES, abc_groups, abc_scope_used, scoped_abc
 from ars_analysis.customers.features import customer_features
+from ars_analysis.customers.flows import (
+    delivery_performance,
+    order_regularity,
+    price_adherence,
+    price_by_product,
+    promotion_share,
+    receivable_days,
+    report_timeliness,
+    stock_cover,
+    stockout_days,
+)
 from ars_analysis.customers.grading import DEFAULT_SCORECARD, Scorecard, ScorecardError
+from ars_analysis.customers.health import (
+    FLOW_MEASURES,
+    FLOWS,
+    HEALTH_THRESHOLDS,
+    DistributorHealth,
+    distributor_health,
+    flow_scores,
+    health_flags,
+)
 from ars_analysis.customers.movements import (
     at_risk,
     grade_movements,
@@ -55,10 +81,14 @@ from ars_analysis.customers.trends import (
 __all__ = [
     "ABC_SCOPES",
     "COUNT_DEFINITIONS",
-    "DEFAULT_CUTS",
-    "DEFAULT_SCORECARD",
     "CoreCustomerResult",
     "CustomerSegmenter",
+    "DEFAULT_CUTS",
+    "DEFAULT_SCORECARD",
+    "DistributorHealth",
+    "FLOWS",
+    "FLOW_MEASURES",
+    "HEALTH_THRESHOLDS",
     "Scorecard",
     "ScorecardError",
     "abc_classify",
@@ -72,17 +102,29 @@ __all__ = [
     "computed_abc_limits",
     "core_counts",
     "customer_features",
+    "delivery_performance",
     "dimension_gaps",
+    "distributor_health",
     "fit_segments",
+    "flow_scores",
     "grade_movements",
     "grade_profile",
+    "health_flags",
     "movement_periods",
+    "order_regularity",
     "period_classes",
+    "price_adherence",
+    "price_by_product",
+    "promotion_share",
+    "receivable_days",
+    "report_timeliness",
     "sales_trend",
     "scoped_abc",
     "seedlings",
     "segment_crosstab",
     "segment_traits",
+    "stock_cover",
+    "stockout_days",
     "transition_matrix",
     "trend_at_risk",
     "trend_seedlings",

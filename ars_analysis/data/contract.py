@@ -32,6 +32,15 @@ ROLES = ("business_manager", "salesperson", "promoter")
 #: Canonical terminal types.
 TERMINAL_TYPES = ("hypermarket", "supermarket", "convenience", "specialty", "wholesale")
 
+#: Who services a terminal (``terminals.serviced_by``): our field rep, or the distributor's own team.
+SERVICED_BY = ("rep", "distributor")
+
+#: Flag values of ``deliveries.promotion``.
+YES_NO = ("yes", "no")
+
+#: Kinds of distributor reports (``distributor_reports.report_type``).
+REPORT_TYPES = ("sell_out", "stock")
+
 
 @dataclass(frozen=True)
 class Column:
@@ -125,6 +134,8 @@ TERMINALS = Table(
         C("rep_id", "id", False, "Responsible field rep", ("负责业务员", "业务员编码", "业务员", "客户顾问", "rep", "rep id", "salesperson")),
         C("latitude", "number", False, "Latitude (WGS84)", ("纬度", "lat", "latitude")),
         C("longitude", "number", False, "Longitude (WGS84)", ("经度", "lon", "lng", "longitude")),
+        C("serviced_by", "category", False, "Who services the terminal: rep (our field force) or distributor (the distributor's own team); empty = rep", ("服务方", "服务主体", "维护方", "维护主体", "serviced by", "service by", "serviced_by")),
+        C("serviced_by_since", "date", False, "Date serviced_by took its current value (handover date); empty = the whole period", ("交接日期", "移交日期", "服务变更日期", "handover date", "serviced since", "serviced_by_since")),
     ),
     key=("terminal_id",),
     references={"customer_id": ("customers", "customer_id"), "rep_id": ("reps", "rep_id")},
@@ -141,6 +152,7 @@ PRODUCTS = Table(
         C("category", "category", False, "Product category", ("产品类别", "品类", "类别", "产品线", "category", "product category")),
         C("list_price", "number", False, "List price per unit", ("单价", "价格", "出厂价", "标准价", "list price", "price", "unit price"), min_value=0),
         C("retail_price", "number", False, "Shelf price per unit at the terminal (suggested retail price), for the retailer's gross margin; empty or 0 = unknown", ("零售价", "建议零售价", "终端零售价", "终端售价", "shelf price", "retail price", "suggested retail price", "rrp")),
+        C("launch_date", "date", False, "Launch date of a new product (新品上市日期), for its rollout curve; empty = an established product", ("上市日期", "新品上市日期", "上市时间", "launch date", "launch")),
     ),
     key=("product_id",),
     aliases=("产品", "商品", "product", "items", "skus"),
@@ -245,13 +257,91 @@ RECEIVABLES = Table(
     aliases=("应收", "应收账款", "账款", "receivable", "ar"),
 )
 
+INVENTORY = Table(
+    "inventory",
+    "Distributor stock on hand (库存) per date x distributor x product: stock days of cover and "
+    "out-of-stock days (logistics, 物流). One snapshot per date, e.g. weekly.",
+    (
+        C("date", "date", True, "Date of the stock count", ("日期", "盘点日期", "库存日期", "统计日期", "date", "stock date", "count date"), nullable=False),
+        C("customer_id", "id", True, "Distributor (customers.customer_id)", ("客户编码", "经销商编码", "经销商代码", "customer id", "distributor id"), nullable=False),
+        C("product_id", "id", True, "Product (products.product_id)", ("产品编码", "商品编码", "物料编码", "SKU", "product id"), nullable=False),
+        C("quantity", "number", True, "Units on hand (0 = out of stock)", ("库存数量", "库存", "在库数量", "结存数量", "quantity", "stock", "on hand", "qty"), min_value=0),
+    ),
+    key=("date", "customer_id", "product_id"),
+    references={"customer_id": ("customers", "customer_id"), "product_id": ("products", "product_id")},
+    required=False,
+    aliases=("库存", "库存数据", "库存报表", "stock", "stock on hand", "stocks"),
+)
+
+DELIVERIES = Table(
+    "deliveries",
+    "Order lines a distributor delivered to terminals (配送): quantity ordered vs delivered and "
+    "dates, for fill rate and on-time delivery (logistics, 物流) and the promotion share "
+    "(commerce, 商流).",
+    (
+        C("order_id", "id", False, "Order code", ("订单编号", "订单号", "单号", "order id", "order no")),
+        C("order_date", "date", True, "Order date", ("订单日期", "下单日期", "订货日期", "order date"), nullable=False),
+        C("customer_id", "id", True, "Delivering distributor (customers.customer_id)", ("客户编码", "经销商编码", "经销商代码", "customer id", "distributor id"), nullable=False),
+        C("terminal_id", "id", False, "Ordering terminal (terminals.terminal_id)", ("终端编码", "门店编码", "网点编码", "terminal id", "store id")),
+        C("product_id", "id", True, "Product (products.product_id)", ("产品编码", "商品编码", "物料编码", "SKU", "product id"), nullable=False),
+        C("quantity_ordered", "number", True, "Units ordered", ("订货数量", "订单数量", "要货数量", "quantity ordered", "ordered", "ordered qty"), min_value=0),
+        C("quantity_delivered", "number", True, "Units delivered (0 = not delivered)", ("发货数量", "实发数量", "到货数量", "交付数量", "quantity delivered", "delivered", "delivered qty", "shipped"), min_value=0),
+        C("delivery_date", "date", False, "Delivery date (empty = not delivered)", ("发货日期", "到货日期", "交付日期", "delivery date", "ship date")),
+        C("due_date", "date", False, "Promised delivery date (empty = the order date plus the allowed lead time)", ("要求到货日期", "承诺日期", "约定交期", "due date", "promised date")),
+        C("promotion", "category", False, "Order placed under a promotion: yes / no", ("促销", "是否促销", "促销订单", "promotion", "promo")),
+    ),
+    key=(),
+    references={
+        "customer_id": ("customers", "customer_id"),
+        "terminal_id": ("terminals", "terminal_id"),
+        "product_id": ("products", "product_id"),
+    },
+    required=False,
+    aliases=("配送", "发货", "配送记录", "发货记录", "delivery", "order lines delivered", "fulfilment"),
+)
+
+DISTRIBUTOR_REPORTS = Table(
+    "distributor_reports",
+    "Reports a distributor owes per period (sell-out, stock) and when it sent them: the "
+    "information flow (信息流).",
+    (
+        C("customer_id", "id", True, "Distributor (customers.customer_id)", ("客户编码", "经销商编码", "经销商代码", "customer id", "distributor id"), nullable=False),
+        C("period", "period", True, "Month reported, YYYY-MM", ("期间", "月份", "年月", "报表月份", "period", "month"), nullable=False),
+        C("report_type", "category", False, "sell_out (进销存/销量) or stock (库存)", ("报表类型", "上报类型", "report type", "type")),
+        C("due_date", "date", False, "Date the report was due (empty = the period's end plus the allowed days)", ("截止日期", "应报日期", "due date", "deadline")),
+        C("submitted_date", "date", False, "Date the report was received (empty = not received)", ("上报日期", "提交日期", "报送日期", "submitted", "submitted date", "received date")),
+    ),
+    key=("customer_id", "period", "report_type"),
+    references={"customer_id": ("customers", "customer_id")},
+    required=False,
+    aliases=("上报记录", "经销商上报", "报表上报", "进销存上报", "reports", "reporting log", "distributor reporting"),
+)
+
+TERMINAL_TARGETS = Table(
+    "terminal_targets",
+    "Targets per terminal per month (维护: each key terminal's target volume).",
+    (
+        C("terminal_id", "id", True, "Terminal (terminals.terminal_id)", ("终端编码", "门店编码", "网点编码", "terminal id", "store id"), nullable=False),
+        C("period", "period", True, "Month, YYYY-MM", ("期间", "月份", "年月", "period", "month"), nullable=False),
+        C("target_revenue", "number", True, "Target revenue of the terminal", ("目标", "目标销售额", "终端目标", "任务额", "target", "target revenue"), min_value=0),
+    ),
+    key=("terminal_id", "period"),
+    references={"terminal_id": ("terminals", "terminal_id")},
+    required=False,
+    aliases=("终端目标", "终端任务", "门店目标", "terminal target", "store targets"),
+)
+
 # fmt: on
 
 del C
 
 #: All contract tables by name, in load order (referenced tables first).
 TABLES: dict[str, Table] = {
-    t.name: t for t in (CUSTOMERS, PRODUCTS, REPS, TERMINALS, SALES, VISITS, TARGETS, RECEIVABLES)
-}
+    t.name: t
+    for t in (
+        CUSTOMERS, PRODUCTS, REPS, TERMINALS, SALES, VISITS, TARGETS, RECEIVABLES,
+        INVENTORY, DELIVERIES, DISTRIBUTOR_REPORTS, TERMINAL_TARGETS,
+    )
+}  # fmt: skip
 
 REQUIRED_TABLES = [name for name, t in TABLES.items() if t.required]

@@ -102,8 +102,11 @@ def subset(dataset: Dataset, *, region=None, start=None, end=None) -> Dataset:
 
     Region filtering keeps the customers, terminals and reps of the region(s), the sales lines of
     those customers (or, for a terminal of the region, of that terminal), and the visits and
-    targets of the kept reps. Dates filter sales (``date``), visits (``planned_date`` or
-    ``check_in``) and targets (``period``). ``None`` means no filter. The input is not modified.
+    targets of the kept reps (the distributor tables -- receivables, inventory, deliveries,
+    distributor reports -- follow the kept distributors, terminal targets the kept terminals).
+    Dates filter sales (``date``), visits (``planned_date`` or ``check_in``), targets, terminal
+    targets and distributor reports (``period``), inventory (``date``) and deliveries
+    (``order_date``). ``None`` means no filter. The input is not modified.
 
     Examples
     --------
@@ -132,9 +135,15 @@ def subset(dataset: Dataset, *, region=None, start=None, end=None) -> Dataset:
         for name in ("visits", "targets"):
             if name in tables and "reps" in tables:
                 tables[name] = tables[name][tables[name]["rep_id"].isin(tables["reps"]["rep_id"])]
-        if "receivables" in tables and "customers" in tables:
-            r = tables["receivables"]
-            tables["receivables"] = r[r["customer_id"].isin(tables["customers"]["customer_id"])]
+        for name in ("receivables", "inventory", "deliveries", "distributor_reports"):
+            if name in tables and "customers" in tables:
+                r = tables[name]
+                tables[name] = r[r["customer_id"].isin(tables["customers"]["customer_id"])]
+        if "terminal_targets" in tables and "terminals" in tables:
+            r = tables["terminal_targets"]
+            tables["terminal_targets"] = r[
+                r["terminal_id"].isin(tables["terminals"]["terminal_id"])
+            ]
     if start is not None or end is not None:
         if "sales" in tables:
             tables["sales"] = tables["sales"][between(tables["sales"]["date"], start, end)]
@@ -142,11 +151,15 @@ def subset(dataset: Dataset, *, region=None, start=None, end=None) -> Dataset:
             v = tables["visits"]
             when = v["planned_date"].fillna(v["check_in"]) if "check_in" in v else v["planned_date"]
             tables["visits"] = v[between(when, start, end)]
-        if "targets" in tables:
-            t = tables["targets"]
-            month = pd.to_datetime(t["period"].astype(str) + "-01")
-            first = None if start is None else pd.Timestamp(start).to_period("M").to_timestamp()
-            tables["targets"] = t[between(month, first, end)]
+        first = None if start is None else pd.Timestamp(start).to_period("M").to_timestamp()
+        for name in ("targets", "terminal_targets", "distributor_reports"):
+            if name in tables:
+                t = tables[name]
+                month = pd.to_datetime(t["period"].astype(str) + "-01")
+                tables[name] = t[between(month, first, end)]
+        for name, col in (("inventory", "date"), ("deliveries", "order_date")):
+            if name in tables:
+                tables[name] = tables[name][between(tables[name][col], start, end)]
     tables = {k: v.reset_index(drop=True) for k, v in tables.items()}
     out = Dataset(
         tables,

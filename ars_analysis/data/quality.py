@@ -14,7 +14,14 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from ars_analysis.data.contract import ACTIVITIES, ROLES, TERMINAL_TYPES
+from ars_analysis.data.contract import (
+    ACTIVITIES,
+    REPORT_TYPES,
+    ROLES,
+    SERVICED_BY,
+    TERMINAL_TYPES,
+    YES_NO,
+)
 from ars_analysis.data.dataset import QUALITY_COLUMNS, empty_quality
 
 __all__ = [
@@ -74,10 +81,47 @@ CODE_LISTS: dict[str, tuple[str, ...]] = {
     "role": ROLES,
     "terminal_type": TERMINAL_TYPES,
     "activities": ACTIVITIES,
+    "serviced_by": SERVICED_BY,
+    "promotion": YES_NO,
+    "report_type": REPORT_TYPES,
 }
 
 #: Common Chinese (and English) values translated to the canonical codes, by column.
 CODE_ALIASES: dict[str, dict[str, str]] = {
+    "serviced_by": {
+        "rep": "rep",
+        "我司": "rep",
+        "客户顾问": "rep",
+        "业务员": "rep",
+        "厂家": "rep",
+        "our rep": "rep",
+        "distributor": "distributor",
+        "经销商": "distributor",
+        "经销商团队": "distributor",
+        "distributor team": "distributor",
+    },
+    "promotion": {
+        "yes": "yes",
+        "no": "no",
+        "是": "yes",
+        "否": "no",
+        "促销": "yes",
+        "1": "yes",
+        "0": "no",
+        "y": "yes",
+        "n": "no",
+        "true": "yes",
+        "false": "no",
+    },
+    "report_type": {
+        "sell_out": "sell_out",
+        "sell-out": "sell_out",
+        "sell out": "sell_out",
+        "进销存": "sell_out",
+        "销量": "sell_out",
+        "stock": "stock",
+        "库存": "stock",
+    },
     "terminal_type": {
         "大卖场": "hypermarket",
         "卖场": "hypermarket",

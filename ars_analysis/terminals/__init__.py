@@ -24,12 +24,19 @@ from ars_analysis.terminals.concentration import (
     top_share,
 )
 from ars_analysis.terminals.coverage import buildout_list, coverage, terminal_status
+from ars_analysis.terminals.distribution import distribution, distribution_gaps, rollout_curve
 from ars_analysis.terminals.fits import (
     ALPHA_RANGE,
     lorenz_fit,
     lorenz_fit_valid,
     tail_assessment,
     tail_report,
+)
+from ars_analysis.terminals.handover import (
+    READINESS,
+    handover_candidates,
+    handover_readiness,
+    servicing_share,
 )
 from ars_analysis.terminals.linking import LINK_REASONS, linking_plan
 from ars_analysis.terminals.margins import (
@@ -38,6 +45,7 @@ from ars_analysis.terminals.margins import (
     scope_margins,
     terminal_margins,
 )
+from ars_analysis.terminals.network_flows import NetworkFlows
 from ars_analysis.terminals.potential import (
     missing_volume,
     missing_volume_by,
@@ -45,21 +53,28 @@ from ars_analysis.terminals.potential import (
 )
 from ars_analysis.terminals.result import TerminalNetwork
 from ars_analysis.terminals.tails import ALTERNATIVES, FitResult, fit_tail, vuong_test
+from ars_analysis.terminals.terminal_targets import suggest_targets, target_attainment
 
 __all__ = [
     "ALPHA_RANGE",
     "ALTERNATIVES",
+    "FitResult",
     "LINK_REASONS",
     "MEASURES",
+    "NetworkFlows",
     "QUADRANTS",
-    "FitResult",
+    "READINESS",
     "TerminalNetwork",
     "bootstrap_ci",
     "buildout_list",
     "concentration_table",
     "coverage",
+    "distribution",
+    "distribution_gaps",
     "fit_tail",
     "gini",
+    "handover_candidates",
+    "handover_readiness",
     "linking_plan",
     "lorenz",
     "lorenz_fit",
@@ -69,9 +84,13 @@ __all__ = [
     "missing_volume_total",
     "pareto_curve",
     "retailer_margins",
+    "rollout_curve",
     "scope_margins",
+    "servicing_share",
+    "suggest_targets",
     "tail_assessment",
     "tail_report",
+    "target_attainment",
     "terminal_margins",
     "terminal_status",
     "terminals_to_reach",

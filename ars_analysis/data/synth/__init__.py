@@ -1,7 +1,9 @@
 """Synthetic datasets in the contract's format (``ars generate``).
 
 Modules: :mod:`~.reference` (regions, cities, names), :mod:`~.world` (distributors, terminals,
-products, sales), :mod:`~.activity` (targets, visits, receivables), :mod:`~.problems` (data
+products, sales), :mod:`~.activity` (targets, visits, receivables), :mod:`~.flows` (inventory, deliveries,
+distributor reports, product launches, the handover of terminals, terminal targets),
+:mod:`~.problems` (data
 problems to inject), :mod:`~.export` (client-style files), :mod:`~.bulk` (large sales tables for
 benchmarks), :mod:`~.cli` (``ars generate``).
 
@@ -34,8 +36,9 @@ Examples
 --------
 >>> from ars_analysis.data.synth import generate_dataset
 >>> tables = generate_dataset(seed=1, n_customers=20, n_terminals=200, n_reps=16, months=3)
->>> sorted(tables)
-['customers', 'products', 'receivables', 'reps', 'sales', 'targets', 'terminals', 'visits']
+>>> sorted(tables)  # doctest: +NORMALIZE_WHITESPACE
+['customers', 'deliveries', 'distributor_reports', 'inventory', 'products', 'receivables',
+ 'reps', 'sales', 'targets', 'terminal_targets', 'terminals', 'visits']
 >>> tables["customers"]["region"].nunique()
 8
 """

@@ -56,7 +56,7 @@ def write_dataset(tables: dict[str, pd.DataFrame], out_dir: str | os.PathLike) -
     >>> paths = write_dataset(generate_dataset(seed=1, n_customers=8, n_terminals=40, n_reps=16,
     ...                                        months=1), tempfile.mkdtemp())
     >>> sorted(p.name for p in paths)[:3]
-    ['customers.csv', 'products.csv', 'receivables.csv']
+    ['customers.csv', 'deliveries.csv', 'distributor_reports.csv']
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

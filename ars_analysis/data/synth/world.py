@@ -9,8 +9,9 @@ Examples
 --------
 >>> from ars_analysis.data.synth import generate_dataset
 >>> tables = generate_dataset(seed=1, n_customers=20, n_terminals=200, n_reps=16, months=3)
->>> sorted(tables)
-['customers', 'products', 'receivables', 'reps', 'sales', 'targets', 'terminals', 'visits']
+>>> sorted(tables)  # doctest: +NORMALIZE_WHITESPACE
+['customers', 'deliveries', 'distributor_reports', 'inventory', 'products', 'receivables',
+ 'reps', 'sales', 'targets', 'terminal_targets', 'terminals', 'visits']
 >>> tables["customers"]["region"].nunique()
 8
 """
@@ -22,6 +23,7 @@ import pandas as pd
 
 from ars_analysis.data.contract import TABLES, TERMINAL_TYPES
 from ars_analysis.data.synth.activity import _make_receivables, _make_targets, _make_visits
+from ars_analysis.data.synth.flows import add_flows
 from ars_analysis.data.synth.problems import QUALITY_ISSUES, _inject
 from ars_analysis.data.synth.reference import (
     _BRAND,
@@ -85,7 +87,8 @@ def generate_dataset(
     -------
     dict of str to DataFrame
         ``customers``, ``terminals``, ``products``, ``reps``, ``sales``, ``visits``, ``targets``,
-        ``receivables`` with the contract's canonical columns (dates as ``datetime64``, ids as
+        ``receivables``, ``inventory``, ``deliveries``, ``distributor_reports``,
+        ``terminal_targets`` (see :mod:`~ars_analysis.data.synth.flows`) with the contract's canonical columns (dates as ``datetime64``, ids as
         strings, empty = missing).
 
     Examples
@@ -162,6 +165,7 @@ def generate_dataset(
         "targets": targets,
         "receivables": receivables,
     }
+    tables = add_flows(tables, month_starts, seed)  # four flows, launches, handover (own stream)
     if issues:
         tables = _inject(tables, issues, np.random.default_rng([seed, 7919]))
     return {
