@@ -22,6 +22,7 @@ import pandas as pd
 
 from ars_analysis.data.contract import TABLES, TERMINAL_TYPES
 from ars_analysis.data.synth.activity import _make_receivables, _make_targets, _make_visits
+from ars_analysis.data.synth.organisation import add_field_organisation
 from ars_analysis.data.synth.problems import QUALITY_ISSUES, _inject
 from ars_analysis.data.synth.reference import (
     _BRAND,
@@ -85,7 +86,7 @@ def generate_dataset(
     -------
     dict of str to DataFrame
         ``customers``, ``terminals``, ``products``, ``reps``, ``sales``, ``visits``, ``targets``,
-        ``receivables`` with the contract's canonical columns (dates as ``datetime64``, ids as
+        ``receivables``, ``training`` (hires, leavers and training: :mod:`~.organisation`) with the contract's canonical columns (dates as ``datetime64``, ids as
         strings, empty = missing).
 
     Examples
@@ -162,6 +163,7 @@ def generate_dataset(
         "targets": targets,
         "receivables": receivables,
     }
+    tables = add_field_organisation(tables, seed=seed, month_starts=month_starts)
     if issues:
         tables = _inject(tables, issues, np.random.default_rng([seed, 7919]))
     return {
