@@ -9,7 +9,7 @@ core customers) and call the analyses. A national and a regional report compute 
 definition on the whole dataset and filter the result.
 
 Modules: :mod:`~.aggregate`, :mod:`~.definitions`, :mod:`~.customers`, :mod:`~.terminals`, :mod:`~.fieldforce`,
-:mod:`~.incentives`.
+:mod:`~.incentives`, :mod:`~.organisation`, :mod:`~.role_plans`.
 """
 
 from ars_analysis.compose.aggregate import (
@@ -33,6 +33,8 @@ from ars_analysis.compose.customers import (
 from ars_analysis.compose.definitions import filter_region, top_terminals
 from ars_analysis.compose.fieldforce import analyse_field_execution, scorecard_from_dataset
 from ars_analysis.compose.incentives import analyse_incentives, monthly_kpis
+from ars_analysis.compose.organisation import analyse_field_organisation, role_scorecard
+from ars_analysis.compose.role_plans import analyse_role_plans, role_deviations
 from ars_analysis.compose.terminals import analyse_terminal_network
 
 __all__ = [
@@ -41,7 +43,9 @@ __all__ = [
     "SalesLines",
     "analyse_core_customers",
     "analyse_field_execution",
+    "analyse_field_organisation",
     "analyse_incentives",
+    "analyse_role_plans",
     "analyse_terminal_network",
     "core_customer_inputs",
     "core_customers",
@@ -53,6 +57,8 @@ __all__ = [
     "period_grades",
     "period_sales",
     "rep_sales",
+    "role_deviations",
+    "role_scorecard",
     "sales_by",
     "scorecard_from_dataset",
     "terminal_sales",
