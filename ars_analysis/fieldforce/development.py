@@ -191,9 +191,9 @@ def turnover(reps: pd.DataFrame, start, end, *, by: str | None = "role") -> pd.D
     >>> reps = pd.DataFrame({"rep_id": list("abcd"), "role": ["s"] * 4,
     ...     "hire_date": pd.to_datetime(["2020-01-01"] * 4),
     ...     "end_date": pd.to_datetime(["2025-06-30", None, None, None])})
-    >>> turnover(reps, "2025-01-01", "2025-12-31", by=None)[["leavers", "avg_headcount",
+    >>> turnover(reps, "2025-01-01", "2025-12-31", by=None)[["avg_headcount",
     ...                                                        "turnover"]].values.tolist()
-    [[1, 3.5, 0.2857142857142857]]
+    [[3.5, 0.2857142857142857]]
     """
     if reps is None or "end_date" not in reps.columns:
         return None

@@ -178,8 +178,8 @@ def line_summary(coverage: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> cov = pd.DataFrame({"terminal_id": ["T1", "T2"], "region": "E", "revenue": [5.0, 9.0],
     ...     "line": "a", "wanted": True, "present": [True, False]})
-    >>> line_summary(cov)[["n_wanted", "line_coverage", "revenue_at_stake"]].values.tolist()
-    [[2, 0.5, 9.0]]
+    >>> line_summary(cov)[["line_coverage", "revenue_at_stake"]].values.tolist()
+    [[0.5, 9.0]]
     """
     w = coverage[coverage["wanted"]].copy()
     w["stake"] = np.where(w["present"], 0.0, w["revenue"].astype("float64"))

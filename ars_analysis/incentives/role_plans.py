@@ -57,6 +57,8 @@ def _groups(plans: Mapping, reps: pd.DataFrame):
     out = {}
     for (aid, role), plan in plans.items():
         ids = set(roles[roles == role].index.astype(str))
+        # one name per (assignment, role): the same plan may pay a role in two assignments
+        plan = dataclasses.replace(plan, name=f"{aid}__{role}")
         out.setdefault(role, (ids, []))[1].append((aid, plan))
     return out
 
