@@ -454,3 +454,22 @@ def test_plan_behaviours_and_deviations_corrected():
     vc = out[out["kpi"] == "visit_completion"].iloc[0]
     assert vc["n_reps_below"] == 3 and vc["corrects"]  # the salesperson count, not the promoters'
     assert out.loc[out["behaviour"] == "margin", "n_reps_below"].isna().all()
+
+
+def test_roles_sharing_a_plan_are_ranked_together():
+    """Today's single plan ranks managers, salespeople and promoters in one pool."""
+    plan = Plan.from_dict({"name": "p", "honours": [{"name": "h", "amount": 1000, "top_n": 1,
+                                                     "within": "all", "frequency": "quarter"}]})  # fmt: skip
+    periods = ["2025-01", "2025-02", "2025-03"]
+    sales = pd.DataFrame({"rep_id": ["a"] * 3 + ["b"] * 3, "period": periods * 2,
+                          "revenue": [1000.0] * 3 + [500.0] * 3})  # fmt: skip
+    targets = sales.drop(columns="revenue").assign(target_revenue=1000.0)
+    reps = pd.DataFrame({"rep_id": ["a", "b"], "role": ["salesperson", "promoter"], "region": "E"})
+    together = role_backtest({("one", "salesperson"): plan, ("one", "promoter"): plan},
+                             sales, targets, reps)  # fmt: skip
+    assert len(together["awards"]) == 1 and together["awards"]["role"].tolist() == ["salesperson"]
+    other = Plan.from_dict({"name": "q", "honours": [{"name": "h", "amount": 900, "top_n": 1,
+                                                      "within": "all", "frequency": "quarter"}]})  # fmt: skip
+    apart = role_backtest({("one", "salesperson"): plan, ("one", "promoter"): other},
+                          sales, targets, reps)  # fmt: skip
+    assert len(apart["awards"]) == 2  # each role ranked in its own plan

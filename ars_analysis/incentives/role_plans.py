@@ -51,15 +51,27 @@ def cash_plan(plan: Plan, cost: Mapping[str, float]) -> Plan:
     )
 
 
-def _groups(plans: Mapping, reps: pd.DataFrame):
-    """role -> (reps of the role, [(assignment, plan), ...])."""
+def _pools(plans: Mapping, reps: pd.DataFrame) -> list:
+    """Who is paid together: per assignment, the roles paid under the same plan form one pool
+    (ranked together for honours, one team for team bonuses, as the plan works today).
+
+    Returns a list of ``(assignment, plan, roles, rep ids)``; the plan is named
+    ``<assignment>__<role>[__<role>...]``.
+    """
     roles = reps.drop_duplicates("rep_id").set_index("rep_id")["role"]
-    out = {}
+    pools: list = []
     for (aid, role), plan in plans.items():
-        ids = set(roles[roles == role].index.astype(str))
-        # one name per (assignment, role): the same plan may pay a role in two assignments
-        plan = dataclasses.replace(plan, name=f"{aid}__{role}")
-        out.setdefault(role, (ids, []))[1].append((aid, plan))
+        bare = dataclasses.replace(plan, name="_")
+        for pool in pools:
+            if pool[0] == aid and pool[1] == bare:
+                pool[2].append(role)
+                break
+        else:
+            pools.append([aid, bare, [role]])
+    out = []
+    for aid, bare, rs in pools:
+        ids = set(roles[roles.isin(rs)].index.astype(str))
+        out.append((aid, dataclasses.replace(bare, name="__".join([aid, *rs])), rs, ids))
     return out
 
 
@@ -73,7 +85,11 @@ def role_backtest(
     recognition_cost: Mapping[str, float] | None = None,
     reference: str | None = None,
 ) -> dict:
-    """Backtest of every assignment, role by role, with honours as recognition.
+    """Backtest of every assignment with honours as recognition.
+
+    The roles an assignment pays under the same plan are paid together (one ranking for
+    honours, one team for team bonuses, as the plan works); the results are then split by
+    role.
 
     Parameters
     ----------
@@ -96,7 +112,8 @@ def role_backtest(
     dict
         ``reps`` (``assignment, role, plan, rep_id, region, months, revenue, target_revenue,
         attainment, base_pay, cash_incentive, awards, recognition_cost, total_cost``),
-        ``awards`` (``assignment, role, plan, honour, rep_id, period``: one row per award),
+        ``awards`` (``assignment, role, plan, honour, rep_id, period``: one row per award;
+        ``plan`` names the pool ``<assignment>__<role>...``),
         ``summary`` (per assignment: ``n_reps, revenue, base_pay, cash_incentive, n_awards,
         n_awards_costed, recognition_cost, total_cost, cost_rate, change_vs_reference``),
         ``spread`` (per assignment and role: ``n_reps, incentive_p10, incentive_p50,
@@ -106,49 +123,50 @@ def role_backtest(
     """
     cost = dict(recognition_cost or {})
     reference = reference or next(iter(plans))[0]
+    role_of = reps.drop_duplicates("rep_id").set_index("rep_id")["role"]
     runs, windows = [], []
-    for role, (ids, pairs) in _groups(plans, reps).items():
+    for aid, plan, _roles, ids in _pools(plans, reps):
         s = sales[sales["rep_id"].astype(str).isin(ids)]
         t = targets[targets["rep_id"].astype(str).isin(ids)]
         if t.empty:
             continue
-        marked = [recognition_plan(p) for _, p in pairs]
+        marked = recognition_plan(plan)
         k = kpis[kpis["rep_id"].astype(str).isin(ids)] if kpis is not None else None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            bt = backtest(marked, s, t, reps=reps, kpis=k)
+            bt = backtest([marked], s, t, reps=reps, kpis=k)
         windows.append(bt.comparison_window)
-        runs.append((role, pairs, marked, bt.payouts))
-    # one window for the whole organisation: the months every role's plans were paid on
+        runs.append((aid, plan, bt.payouts))
+    # one window for the whole organisation: the months every pool's plan was paid on
     first = max((w[0] for w in windows if w and w[0]), default=None)
     last = min((w[1] for w in windows if w and w[1]), default=None)
     rows, awards = [], []
-    for role, pairs, marked, pay in runs:
+    for aid, plan, pay in runs:
+        p = pay.copy()
         if first is not None:
-            pay = pay[(pay["period"].astype(str) >= first) & (pay["period"].astype(str) <= last)]
-        for (aid, plan), mp in zip(pairs, marked, strict=True):
-            p = pay[pay["plan"] == mp.name].copy()
-            hon = [h.name for h in plan.honours]
-            n_aw = p[hon].sum(axis=1) if hon else pd.Series(0.0, index=p.index)
-            rec = sum(p[h] * cost.get(h, 0.0) for h in hon) if hon else 0.0
-            p["cash_incentive"] = p["incentive"] - n_aw
-            p["awards"] = n_aw
-            p["recognition_cost"] = rec
-            for h in hon:
-                won = p[p[h] > 0]
-                awards.append(pd.DataFrame({"assignment": aid, "role": role, "plan": plan.name,
-                                            "honour": h, "rep_id": won["rep_id"].to_numpy(),
-                                            "period": won["period"].to_numpy()}))  # fmt: skip
-            g = p.groupby(["rep_id", "region"], as_index=False, dropna=False).agg(
-                months=("period", "nunique"), revenue=("revenue", "sum"),
-                target_revenue=("target_revenue", "sum"), base_pay=("base_pay", "sum"),
-                cash_incentive=("cash_incentive", "sum"), awards=("awards", "sum"),
-                recognition_cost=("recognition_cost", "sum"),
-            )  # fmt: skip
-            g.insert(0, "plan", plan.name)
-            g.insert(0, "role", role)
-            g.insert(0, "assignment", aid)
-            rows.append(g)
+            p = p[(p["period"].astype(str) >= first) & (p["period"].astype(str) <= last)]
+        p["role"] = p["rep_id"].map(role_of)
+        hon = [h.name for h in plan.honours]
+        n_aw = p[hon].sum(axis=1) if hon else pd.Series(0.0, index=p.index)
+        rec = sum(p[h] * cost.get(h, 0.0) for h in hon) if hon else 0.0
+        p["cash_incentive"] = p["incentive"] - n_aw
+        p["awards"] = n_aw
+        p["recognition_cost"] = rec
+        for h in hon:
+            won = p[p[h] > 0]
+            awards.append(pd.DataFrame({"assignment": aid, "role": won["role"].to_numpy(),
+                                        "plan": plan.name, "honour": h,
+                                        "rep_id": won["rep_id"].to_numpy(),
+                                        "period": won["period"].to_numpy()}))  # fmt: skip
+        g = p.groupby(["role", "rep_id", "region"], as_index=False, dropna=False).agg(
+            months=("period", "nunique"), revenue=("revenue", "sum"),
+            target_revenue=("target_revenue", "sum"), base_pay=("base_pay", "sum"),
+            cash_incentive=("cash_incentive", "sum"), awards=("awards", "sum"),
+            recognition_cost=("recognition_cost", "sum"),
+        )  # fmt: skip
+        g.insert(1, "plan", plan.name)
+        g.insert(0, "assignment", aid)
+        rows.append(g)
     cols = ["assignment", "role", "plan", "rep_id", "region", "months", "revenue",
             "target_revenue", "base_pay", "cash_incentive", "awards", "recognition_cost"]  # fmt: skip
     r = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
@@ -194,45 +212,46 @@ def role_simulation(
     seed: int = 0,
     budget: float | None = None,
 ) -> dict:
-    """Monte Carlo of every assignment: each role simulated under its plans (honours at their
-    recognition cost), the organisation's cost summed role by role scenario by scenario.
+    """Monte Carlo of every assignment: each pool of reps (the roles paid under one plan)
+    simulated under its plan (honours at their recognition cost), the organisation's cost summed
+    pool by pool scenario by scenario.
 
-    Roles are simulated separately with the same seed; summing scenario ``i`` of each role
-    treats the roles' outcomes as independent given the model (a regional shock is not shared
-    across roles), so the organisation's spread is a lower bound.
+    Pools are simulated separately with the same seed; summing scenario ``i`` of each pool
+    treats their outcomes as independent given the model (a regional shock is not shared
+    across pools), so the organisation's spread is a lower bound.
 
     Returns
     -------
     dict
         ``summary`` (per assignment: ``total_cost_mean, total_cost_p5, total_cost_p50,
         total_cost_p95``, ``prob_over_budget`` when a budget is given), ``roles`` (per
-        assignment and role: ``total_cost_mean, earnings_p10, earnings_p50, earnings_p90``:
-        expected percentiles of a rep's incentive over the horizon), ``n_scenarios``.
+        pool: ``assignment, roles, plan, n_reps, total_cost_mean, earnings_p10, earnings_p50,
+        earnings_p90``: expected percentiles of a rep's incentive over the horizon),
+        ``n_scenarios``.
     """
     cost = dict(recognition_cost or {})
     totals: dict[str, np.ndarray] = {}
     role_rows = []
-    for role, (ids, pairs) in _groups(plans, reps).items():
+    for aid, plan, roles, ids in _pools(plans, reps):
         t = targets[targets["rep_id"].astype(str).isin(ids)]
         if t.empty:
             continue
         s = sales[sales["rep_id"].astype(str).isin(ids)]
         k = kpis[kpis["rep_id"].astype(str).isin(ids)] if kpis is not None else None
-        cash = [cash_plan(p, cost) for _, p in pairs]
+        cp = cash_plan(plan, cost)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            sim = simulate(cash, model, s, t, reps=reps, kpis=k, n_scenarios=n_scenarios,
+            sim = simulate([cp], model, s, t, reps=reps, kpis=k, n_scenarios=n_scenarios,
                            seed=seed)  # fmt: skip
-        for (aid, plan), cp in zip(pairs, cash, strict=True):
-            sc = sim.scenarios[sim.scenarios["plan"] == cp.name].sort_values("scenario")
-            v = sc["total_cost"].to_numpy(dtype=float)
-            totals[aid] = totals.get(aid, 0) + v
-            sm = sim.summary.set_index("plan").loc[cp.name]
-            role_rows.append({"assignment": aid, "role": role, "plan": plan.name,
-                              "total_cost_mean": float(v.mean()),
-                              "earnings_p10": float(sm["earnings_p10"]),
-                              "earnings_p50": float(sm["earnings_p50"]),
-                              "earnings_p90": float(sm["earnings_p90"])})  # fmt: skip
+        sc = sim.scenarios.sort_values("scenario")
+        v = sc["total_cost"].to_numpy(dtype=float)
+        totals[aid] = totals.get(aid, 0) + v
+        sm = sim.summary.iloc[0]
+        role_rows.append({"assignment": aid, "roles": list(roles), "plan": plan.name,
+                          "n_reps": len(ids), "total_cost_mean": float(v.mean()),
+                          "earnings_p10": float(sm["earnings_p10"]),
+                          "earnings_p50": float(sm["earnings_p50"]),
+                          "earnings_p90": float(sm["earnings_p90"])})  # fmt: skip
     rows = []
     for aid, v in totals.items():
         row = {"assignment": aid, "total_cost_mean": float(np.mean(v)),
