@@ -473,3 +473,80 @@ def test_roles_sharing_a_plan_are_ranked_together():
     apart = role_backtest({("one", "salesperson"): plan, ("one", "promoter"): other},
                           sales, targets, reps)  # fmt: skip
     assert len(apart["awards"]) == 2  # each role ranked in its own plan
+
+
+# ------------------------------------------------------------ composition and presentation
+
+
+@pytest.fixture(scope="module")
+def small_world():
+    from ars_analysis.data.synth import generate_dataset
+
+    return generate_dataset(seed=5, n_customers=24, n_terminals=300, n_reps=32, months=15)
+
+
+def _dataset(tables, drop=()):
+    from ars_analysis.data.dataset import Dataset
+
+    t = {k: v for k, v in tables.items() if k not in drop}
+    return Dataset(t)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_organisation_sections_without_optional_tables(small_world, lang):
+    """No training table, no end dates, no distributor grades: the sections say so."""
+    from ars_analysis.compose import analyse_field_organisation
+    from ars_analysis.presentation import organisation as po
+
+    tables = dict(small_world)
+    tables["reps"] = tables["reps"].drop(columns="end_date")
+    org = analyse_field_organisation(_dataset(tables, drop=("training",)))
+    assert org.training is None and org.turnover is None and org.distributors is None
+    assert (
+        po.training_text(org, lang).html
+        == f'<p class="ars-text">{po._L("training_none", lang)}</p>'
+    )
+    assert po.turnover_text(org, lang).html.endswith(f"{po._L('turnover_none', lang)}</p>")
+    assert po.distributors_table(org, lang).html == ""
+    for t in po.workbook_tables(org, lang):
+        page = t.to_html()  # every header has a label in the report's language
+        assert "nan" not in page.lower().replace("nan)", "") and "None" not in page
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_organisation_sections_with_every_table(small_world, lang):
+    from ars_analysis.compose import analyse_field_organisation, core_customers
+    from ars_analysis.presentation import organisation as po
+
+    ds = _dataset(small_world)
+    org = analyse_field_organisation(ds, distributor_grades=core_customers(ds))
+    assert org.turnover is not None and org.distributors is not None
+    # national peers: every coached rep's KPIs come from within_role of its own role
+    assert set(org.coaching["role"]) <= set(org.org.roles)
+    for block in (po.lines_text(org, lang), po.roles_text(org, lang),
+                  po.development_text(org, lang), po.coaching_text(org, lang)):  # fmt: skip
+        assert "{" not in block.html and "nan" not in block.html
+    for t in po.workbook_tables(org, lang):
+        assert t.headers()  # raises KeyError for a column without a label
+    res = org.results()
+    assert set(res["line_coverage"]) == set(org.org.lines)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_role_plan_tables_are_labelled(small_world, lang):
+    from ars_analysis.client import load_client_config
+    from ars_analysis.compose import analyse_role_plans
+    from ars_analysis.presentation import role_plans as rp
+
+    ds = _dataset(small_world)
+    r = analyse_role_plans(ds, load_client_config(), n_scenarios=20)
+    s = r.backtest["summary"].set_index("assignment")
+    # the reference pays every role under one plan: the same base pay as summing its reps
+    ref = r.backtest["reps"][r.backtest["reps"]["assignment"] == "one_plan"]
+    assert s.loc["one_plan", "base_pay"] == pytest.approx(ref["base_pay"].sum())
+    assert "{" not in rp.role_plans_text(r, lang).html
+    for t in rp.workbook_tables(r, ds.reps, lang):
+        assert t.headers() and "None" not in t.to_html()
