@@ -530,6 +530,9 @@ def test_organisation_sections_with_every_table(small_world, lang):
         assert "{" not in block.html and "nan" not in block.html
     for t in po.workbook_tables(org, lang):
         assert t.headers()  # raises KeyError for a column without a label
+    for _, text in po.appendix_parameters(org, lang):
+        assert "{" not in text and text
+    assert all(po.appendix_methods(org, lang))
     res = org.results()
     assert set(res["line_coverage"]) == set(org.org.lines)
 
@@ -550,3 +553,42 @@ def test_role_plan_tables_are_labelled(small_world, lang):
     assert "{" not in rp.role_plans_text(r, lang).html
     for t in rp.workbook_tables(r, ds.reps, lang):
         assert t.headers() and "None" not in t.to_html()
+
+
+# ------------------------------------------------------------------------- synthetic data
+
+
+def test_synthetic_organisation_is_deterministic_and_consistent(small_world):
+    from ars_analysis.data.synth import generate_dataset
+
+    again = generate_dataset(seed=5, n_customers=24, n_terminals=300, n_reps=32, months=15)
+    for name in ("reps", "training", "targets", "visits"):
+        pd.testing.assert_frame_equal(small_world[name], again[name])
+    reps, targets, visits = small_world["reps"], small_world["targets"], small_world["visits"]
+    start = pd.Timestamp("2024-01-01")
+    hires = reps[reps["hire_date"] > start]
+    leavers = reps[reps["end_date"].notna()]
+    assert len(hires) and len(leavers) and len(small_world["training"])
+    assert (reps.loc[reps["role"] == "business_manager", "end_date"].isna()).all()
+    month = pd.to_datetime(targets["period"] + "-01")
+    for r in hires.itertuples():  # no target before the first full month after hire
+        assert (month[targets["rep_id"] == r.rep_id] >= r.hire_date.to_period("M").start_time).all()
+        assert not ((visits["rep_id"] == r.rep_id) & (visits["planned_date"] < r.hire_date)).any()
+    for r in leavers.itertuples():  # nothing after the last working day
+        assert (month[targets["rep_id"] == r.rep_id] <= r.end_date).all()
+        assert not ((visits["rep_id"] == r.rep_id) & (visits["planned_date"] > r.end_date)).any()
+    assert set(small_world["training"]["rep_id"]) <= set(reps["rep_id"])
+    # promoters mostly record display and promotion, not orders
+    prom = visits[visits["rep_id"].isin(reps.loc[reps["role"] == "promoter", "rep_id"])
+                  & visits["check_in"].notna()]  # fmt: skip
+    if len(prom):
+        assert (prom["activities"] == "display;promotion").mean() > 0.6
+
+
+def test_short_period_has_no_hires_leavers_or_training():
+    """Under 12 months nobody is hired, leaves or is trained (the tables keep their columns)."""
+    from ars_analysis.data.synth import generate_dataset
+
+    t = generate_dataset(seed=5, n_customers=12, n_terminals=100, n_reps=16, months=2)
+    assert t["reps"]["end_date"].isna().all() and t["training"].empty  # too short a period
+    assert (t["reps"]["hire_date"] < pd.Timestamp("2024-01-01")).all()

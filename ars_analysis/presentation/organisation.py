@@ -441,3 +441,36 @@ def line_chart_data(org: FieldOrganisation, lang: str = "zh") -> pd.DataFrame:
     t = _line_totals(org)
     return pd.DataFrame({"line_label": [line_name(org, k, lang) for k in t["line"]],
                          "line_coverage": t["line_coverage"].to_numpy()})  # fmt: skip
+
+
+def appendix_parameters(org: FieldOrganisation, lang: str = "zh") -> list[tuple[str, str]]:
+    """The organisation's settings in words, for the appendix."""
+    o = org.org
+    sep = _L("list_sep", lang)
+    lines = sep.join(
+        _L("param_line", lang, line=getattr(x.name, lang),
+           roles=_L("roles_sep", lang).join(role_name(org, r, lang) for r in x.roles))
+        for x in o.lines.values()
+    )  # fmt: skip
+    iv = o.distributor_interval_days()
+    dist = sep.join(_L("param_grade", lang, grade=g, interval=_interval(d, lang))
+                    for g, d in iv.items())  # fmt: skip
+    dev = o.development
+    c = o.coaching
+    return [
+        (_L("param_lines", lang), lines),
+        (_L("param_distributors", lang), dist),
+        (_L("param_development", lang),
+         _L("param_development_text", lang, share=fmt.percent(dev.productive_share, 0),
+            exp=fmt.integer(dev.experienced_months), m=fmt.integer(dev.training_months),
+            tenure=fmt.integer(dev.min_tenure_months))),
+        (_L("param_coaching", lang),
+         _L("param_coaching_text", lang, drop=fmt.number(100 * c.drop, 0),
+            months=fmt.integer(c.drop_months), new=fmt.integer(c.new_rep_months),
+            peers=fmt.integer(c.min_peers))),
+    ]  # fmt: skip
+
+
+def appendix_methods(org: FieldOrganisation, lang: str = "zh") -> list[str]:
+    return [_L("method_lines", lang), _L("method_roles", lang), _L("method_tenure", lang),
+            _L("method_training", lang), _L("method_coaching", lang)]  # fmt: skip
