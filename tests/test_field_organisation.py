@@ -387,6 +387,17 @@ def test_coaching_role_rules():
     assert teams.loc["B2", ["n_reps", "planner", "coach"]].tolist() == [2, 1, 1]
 
 
+def test_coaching_skips_kpis_that_meet_the_standard():
+    org = load_organisation()
+    w = pd.DataFrame({"rep_id": ["a", "a"], "role": "promoter", "n_peers": 5,
+                      "kpi": ["far_checkin_share", "visit_completion"], "value": [0.04, 0.7],
+                      "role_median": [0.0, 0.8], "gap_sd": [-3.0, -1.0]})  # fmt: skip
+    std = {"far_checkin_share": ("max", 0.1), "visit_completion": ("min", 0.85)}
+    c = coaching_list(w, org.coaching, standards=std)
+    # 4% far check-ins is within the 10% standard: only visit completion is a deviation
+    assert c[["kpi_1", "kpi_2"]].values.tolist() == [["visit_completion", None]]
+
+
 def test_coaching_needs_enough_peers():
     org = load_organisation()
     w = pd.DataFrame({"rep_id": ["a"], "role": "promoter", "n_peers": 2, "kpi": ["attainment"],

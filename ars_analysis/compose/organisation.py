@@ -210,7 +210,7 @@ def analyse_field_organisation(
 
     # coaching: national peers, the scope's reps
     coach = coaching_list(within, org.coaching, monthly=monthly, reps=reps,
-                          last=hi.strftime("%Y-%m"))  # fmt: skip
+                          last=hi.strftime("%Y-%m"), standards=std["coaching"])  # fmt: skip
     coach = coach[coach["rep_id"].isin(scope_ids)].reset_index(drop=True)
     coach = with_manager(coach, reps)
     coach = _names(coach, reps, "rep_id", "rep_name")

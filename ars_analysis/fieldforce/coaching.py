@@ -67,6 +67,7 @@ def coaching_list(
     monthly: pd.DataFrame | None = None,
     reps: pd.DataFrame | None = None,
     last=None,
+    standards: dict | None = None,
 ) -> pd.DataFrame:
     """One row per rep to coach: the two KPIs furthest below the role's peers and the role.
 
@@ -83,6 +84,9 @@ def coaching_list(
         ``rep_id, hire_date`` for new reps (missionary).
     last : str, optional
         The last month (``YYYY-MM``) of the window (default: the last month of ``monthly``).
+    standards : dict, optional
+        KPI -> (``"min"`` or ``"max"``, value): the coaching standards of the visit standards
+        file. A KPI that meets its standard is not a deviation, however far from the peers.
 
     Returns
     -------
@@ -95,6 +99,11 @@ def coaching_list(
         above), then the largest gap.
     """
     w = within[(within["n_peers"] >= settings.min_peers) & (within["gap_sd"] < 0)]
+    for kpi, (direction, value) in (standards or {}).items():
+        meets = (w["kpi"] == kpi) & (
+            (w["value"] >= value) if direction == "min" else (w["value"] <= value)
+        )
+        w = w[~meets]
     w = w.sort_values(["rep_id", "gap_sd", "kpi"], kind="mergesort")
     drops = (
         sudden_drops(monthly, drop=settings.drop, months=settings.drop_months, last=last)

@@ -92,9 +92,10 @@ def spread_table(r: RolePlanAnalysis, lang: str = "zh") -> ReportTable:
     """Each role's pay spread: percentiles of the monthly cash incentive per rep."""
     names = _assignment_names(r, lang)
     t = r.backtest["spread"].copy()
+    order = {a: i for i, a in enumerate(names)}  # the file's order: the reference first
+    t = t.assign(_o=t["assignment"].map(order)).sort_values(["role", "_o"], kind="mergesort")
     t["role"] = [_role_name(x, lang) for x in t["role"]]
     t["assignment"] = t["assignment"].map(names)
-    t = t.sort_values(["role", "assignment"], kind="mergesort")
     t = t[["role", "assignment", "n_reps", "incentive_p10", "incentive_p50", "incentive_p90",
            "spread"]]  # fmt: skip
     return ReportTable(t, lang, NS, kinds={"role": "text", "assignment": "text", "n_reps": "int",
