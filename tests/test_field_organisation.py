@@ -603,3 +603,24 @@ def test_short_period_has_no_hires_leavers_or_training():
     t = generate_dataset(seed=5, n_customers=12, n_terminals=100, n_reps=16, months=2)
     assert t["reps"]["end_date"].isna().all() and t["training"].empty  # too short a period
     assert (t["reps"]["hire_date"] < pd.Timestamp("2024-01-01")).all()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_organisation_charts_draw_and_are_labelled(lang):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ars_analysis.charts.organisation import plot_line_coverage, plot_tenure_curve
+    from ars_analysis.labels import label
+
+    ax = plot_line_coverage(pd.DataFrame({"line_label": ["a", "b"], "line_coverage": [0.2, 0.95]}),
+                            lang=lang)  # fmt: skip
+    assert ax.get_title() == label("organisation.chart_lines_title", lang)
+    assert [t.get_text() for t in ax.texts] == ["20%", "95%"]
+    t = pd.DataFrame({"tenure_bin": ["0-3", "3+"], "mean": [0.5, 1.0], "low": [0.4, np.nan],
+                      "high": [0.6, np.nan]})  # fmt: skip
+    ax = plot_tenure_curve(t, lang=lang)
+    assert ax.get_xlabel() == label("organisation.chart_tenure_x", lang)
+    plt.close("all")

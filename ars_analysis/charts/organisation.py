@@ -36,8 +36,11 @@ def plot_line_coverage(data: pd.DataFrame, *, lang: str = "zh", ax=None):
     y = np.arange(len(data))[::-1]
     ax.barh(y, data["line_coverage"].astype(float), color="C0")
     for yi, v in zip(y, data["line_coverage"], strict=True):
-        if pd.notna(v):
-            ax.text(min(float(v), 0.97) + 0.01, yi, f"{100 * float(v):.0f}%", va="center")
+        if pd.notna(v) and float(v) > 0.85:  # inside a long bar, at its end
+            ax.text(float(v) - 0.01, yi, f"{100 * float(v):.0f}%", va="center", ha="right",
+                    color="white")  # fmt: skip
+        elif pd.notna(v):
+            ax.text(float(v) + 0.01, yi, f"{100 * float(v):.0f}%", va="center")
     ax.set_yticks(y, data["line_label"].astype(str))
     ax.set_xlim(0, 1.08)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
