@@ -10,7 +10,7 @@ Examples
 >>> from ars_analysis.data.synth import generate_dataset
 >>> tables = generate_dataset(seed=1, n_customers=20, n_terminals=200, n_reps=16, months=3)
 >>> sorted(tables)
-['customers', 'products', 'receivables', 'reps', 'sales', 'targets', 'terminals', 'visits']
+['customers', 'products', 'receivables', 'reps', 'sales', 'targets', 'terminals', 'training', 'visits']
 >>> tables["customers"]["region"].nunique()
 8
 """
