@@ -164,9 +164,12 @@ def test_enough_reps_gives_rho_with_its_interval_and_p():
     ds = load_dataset(SAMPLE)
     res = compose.analyse_field_execution(ds)
     c = res.correlation
-    assert c["sufficient"] and c["n"] == 60
+    # every rep employed in the visit-log window (leavers before it have no visits or target)
+    start = res.visit_period[0]
+    active = int((ds.reps["end_date"].isna() | (ds.reps["end_date"] >= start)).sum())
+    assert c["sufficient"] and c["n"] == active
     text = pf.correlation_text(res, "en")
-    assert "95% CI" in text and "p = " in text and "n = 60" in text
+    assert "95% CI" in text and "p = " in text and f"n = {active}" in text
     assert (c["p_value"] < 0.05) == (c["ci_low"] > 0 or c["ci_high"] < 0)
 
 

@@ -10,7 +10,8 @@ definition on the whole dataset and filter the result.
 
 Modules: :mod:`~.aggregate`, :mod:`~.definitions`, :mod:`~.customers`, :mod:`~.terminals`, :mod:`~.fieldforce`,
 :mod:`~.incentives`, :mod:`~.health` (distributor health on the four flows),
-:mod:`~.network_flows` (distribution, terminal targets, handover).
+:mod:`~.network_flows` (distribution, terminal targets, handover),
+:mod:`~.organisation`, :mod:`~.role_plans`.
 """
 
 from ars_analysis.compose.aggregate import (
@@ -36,6 +37,8 @@ from ars_analysis.compose.fieldforce import analyse_field_execution, scorecard_f
 from ars_analysis.compose.health import analyse_distributor_health, health_features
 from ars_analysis.compose.incentives import analyse_incentives, monthly_kpis
 from ars_analysis.compose.network_flows import analyse_network_flows
+from ars_analysis.compose.organisation import analyse_field_organisation, role_scorecard
+from ars_analysis.compose.role_plans import analyse_role_plans, role_deviations
 from ars_analysis.compose.terminals import analyse_terminal_network
 
 __all__ = [
@@ -45,8 +48,10 @@ __all__ = [
     "analyse_core_customers",
     "analyse_distributor_health",
     "analyse_field_execution",
+    "analyse_field_organisation",
     "analyse_incentives",
     "analyse_network_flows",
+    "analyse_role_plans",
     "analyse_terminal_network",
     "core_customer_inputs",
     "core_customers",
@@ -59,6 +64,8 @@ __all__ = [
     "period_grades",
     "period_sales",
     "rep_sales",
+    "role_deviations",
+    "role_scorecard",
     "sales_by",
     "scorecard_from_dataset",
     "terminal_sales",

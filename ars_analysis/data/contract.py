@@ -193,6 +193,7 @@ REPS = Table(
         C("role", "category", False, "business_manager / salesperson / promoter", ("岗位", "职位", "角色", "role", "position")),
         C("manager_id", "id", False, "Manager's rep_id", ("上级", "上级编码", "经理", "主管", "manager", "manager id")),
         C("hire_date", "date", False, "Hire date", ("入职日期", "入职时间", "hire date", "start date")),
+        C("end_date", "date", False, "Last working day (empty = still employed)", ("离职日期", "离职时间", "离岗日期", "end date", "leave date", "termination date")),
     ),
     key=("rep_id",),
     references={"manager_id": ("reps", "rep_id")},
@@ -331,6 +332,20 @@ TERMINAL_TARGETS = Table(
     aliases=("终端目标", "终端任务", "门店目标", "terminal target", "store targets"),
 )
 
+TRAINING = Table(
+    "training",
+    "Training records (培训): one row per rep and course attended.",
+    (
+        C("rep_id", "id", True, "Rep trained (reps.rep_id)", ("业务员编码", "业务员", "工号", "学员", "rep", "rep id", "trainee"), nullable=False),
+        C("course", "text", True, "Course name or code", ("课程", "课程名称", "培训课程", "培训内容", "course", "course name", "training")),
+        C("date", "date", True, "Date of the course (its last day)", ("培训日期", "日期", "结业日期", "date", "training date", "course date"), nullable=False),
+    ),
+    key=("rep_id", "course", "date"),
+    references={"rep_id": ("reps", "rep_id")},
+    required=False,
+    aliases=("培训", "培训记录", "training records", "courses"),
+)
+
 # fmt: on
 
 del C
@@ -340,7 +355,7 @@ TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         CUSTOMERS, PRODUCTS, REPS, TERMINALS, SALES, VISITS, TARGETS, RECEIVABLES,
-        INVENTORY, DELIVERIES, DISTRIBUTOR_REPORTS, TERMINAL_TARGETS,
+        INVENTORY, DELIVERIES, DISTRIBUTOR_REPORTS, TERMINAL_TARGETS, TRAINING,
     )
 }  # fmt: skip
 

@@ -132,7 +132,7 @@ def subset(dataset: Dataset, *, region=None, start=None, end=None) -> Dataset:
             if "terminals" in tables and "terminal_id" in s:
                 keep |= s["terminal_id"].isin(tables["terminals"]["terminal_id"])
             tables["sales"] = s[keep]
-        for name in ("visits", "targets"):
+        for name in ("visits", "targets", "training"):
             if name in tables and "reps" in tables:
                 tables[name] = tables[name][tables[name]["rep_id"].isin(tables["reps"]["rep_id"])]
         for name in ("receivables", "inventory", "deliveries", "distributor_reports"):

@@ -19,6 +19,15 @@ behaviour to results:
 * :func:`rep_scorecard` combines them into one row per rep, the behaviour KPIs of an incentive
   plan (:mod:`~.scorecard`); :func:`visit_issues` lists the problem visits for follow-up;
 * :func:`load_standards` reads the visit standards (:mod:`~.standards`);
+* the field organisation (:mod:`~.organisation`: lines, roles, their KPI sets, read by
+  :func:`load_organisation`): measures compared within role (:func:`within_role`,
+  :func:`role_summary`; :mod:`~.roles`), top terminals covered by each line
+  (:func:`line_coverage`, :func:`line_gaps`, :func:`line_summary`; :mod:`~.lines`), visits to
+  distributors against a standard per grade (:func:`distributor_visits`;
+  :mod:`~.distributor_visits`), advisor development (:func:`tenure_curve`,
+  :func:`time_to_productivity`, :func:`turnover`, :func:`training_comparison`;
+  :mod:`~.development`) and the coaching list (:func:`coaching_list`, :func:`team_lists`;
+  :mod:`~.coaching`), gathered for a report in a :class:`FieldOrganisation`;
 * :func:`ars_analysis.compose.analyse_field_execution` runs all of them for one report scope
   (national or a region) on the whole dataset and filters the results, returning a
   :class:`FieldExecution` (:mod:`~.result`) that :mod:`ars_analysis.presentation.fieldforce`
@@ -47,12 +56,29 @@ from ars_analysis.fieldforce.checkins import (
     distance_summary,
     haversine_m,
 )
+from ars_analysis.fieldforce.coaching import (
+    coaching_list,
+    sudden_drops,
+    team_lists,
+    with_manager,
+)
 from ars_analysis.fieldforce.common import (
     FREQS,
     LEVELS,
     SCORECARD_KPIS,
     UNKNOWN,
     prepare_visits,
+)
+from ars_analysis.fieldforce.development import (
+    months_since_hire,
+    tenure_curve,
+    time_to_productivity,
+    training_comparison,
+    turnover,
+)
+from ars_analysis.fieldforce.distributor_visits import (
+    distributor_visit_summary,
+    distributor_visits,
 )
 from ars_analysis.fieldforce.frequency import (
     core_customer_coverage,
@@ -61,12 +87,24 @@ from ars_analysis.fieldforce.frequency import (
     terminal_grades,
     visit_window,
 )
+from ars_analysis.fieldforce.lines import line_coverage, line_gaps, line_summary
 from ars_analysis.fieldforce.new_terminals import (
     new_terminal_list,
     new_terminals,
     sales_history_months,
 )
+from ars_analysis.fieldforce.organisation import (
+    COACHING_ROLES,
+    LOWER_IS_BETTER,
+    ORGANISATION_FILE,
+    Organisation,
+    OrganisationConfigError,
+    load_organisation,
+    organisation_from_dict,
+)
+from ars_analysis.fieldforce.organisation_result import FieldOrganisation
 from ars_analysis.fieldforce.result import FieldExecution
+from ars_analysis.fieldforce.roles import NO_ROLE, rep_roles, role_summary, within_role
 from ars_analysis.fieldforce.scorecard import rep_scorecard
 from ars_analysis.fieldforce.standards import INTERVALS, STANDARDS_FILE, load_standards
 from ars_analysis.fieldforce.targets import (
@@ -83,6 +121,32 @@ from ars_analysis.fieldforce.visits import (
 )
 
 __all__ = [
+    "COACHING_ROLES",
+    "LOWER_IS_BETTER",
+    "ORGANISATION_FILE",
+    "NO_ROLE",
+    "Organisation",
+    "OrganisationConfigError",
+    "FieldOrganisation",
+    "coaching_list",
+    "sudden_drops",
+    "team_lists",
+    "with_manager",
+    "months_since_hire",
+    "tenure_curve",
+    "time_to_productivity",
+    "training_comparison",
+    "turnover",
+    "distributor_visit_summary",
+    "distributor_visits",
+    "line_coverage",
+    "line_gaps",
+    "line_summary",
+    "load_organisation",
+    "organisation_from_dict",
+    "rep_roles",
+    "role_summary",
+    "within_role",
     "ACTIVITIES",
     "EARTH_RADIUS_M",
     "FREQS",

@@ -71,6 +71,7 @@ NAME_COLUMNS = {
     "terminals": ("terminal_name", "city"),
     "reps": ("rep_name",),
     "products": ("product_name",),
+    "training": ("course",),
 }
 
 _REPRS = re.compile(

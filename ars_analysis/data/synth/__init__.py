@@ -38,7 +38,7 @@ Examples
 >>> tables = generate_dataset(seed=1, n_customers=20, n_terminals=200, n_reps=16, months=3)
 >>> sorted(tables)  # doctest: +NORMALIZE_WHITESPACE
 ['customers', 'deliveries', 'distributor_reports', 'inventory', 'products', 'receivables',
- 'reps', 'sales', 'targets', 'terminal_targets', 'terminals', 'visits']
+ 'reps', 'sales', 'targets', 'terminal_targets', 'terminals', 'training', 'visits']
 >>> tables["customers"]["region"].nunique()
 8
 """

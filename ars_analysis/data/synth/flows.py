@@ -35,7 +35,7 @@ Examples
 --------
 >>> from ars_analysis.data.synth import generate_dataset
 >>> t = generate_dataset(seed=1, n_customers=16, n_terminals=160, n_reps=16, months=12)
->>> sorted(set(t) - {"customers", "products", "reps", "sales", "targets", "terminals", "visits"})
+>>> sorted(set(t) - {"customers", "products", "reps", "sales", "targets", "terminals", "visits", "training"})
 ['deliveries', 'distributor_reports', 'inventory', 'receivables', 'terminal_targets']
 >>> int(t["products"]["launch_date"].notna().sum())
 3

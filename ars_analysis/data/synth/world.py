@@ -11,7 +11,7 @@ Examples
 >>> tables = generate_dataset(seed=1, n_customers=20, n_terminals=200, n_reps=16, months=3)
 >>> sorted(tables)  # doctest: +NORMALIZE_WHITESPACE
 ['customers', 'deliveries', 'distributor_reports', 'inventory', 'products', 'receivables',
- 'reps', 'sales', 'targets', 'terminal_targets', 'terminals', 'visits']
+ 'reps', 'sales', 'targets', 'terminal_targets', 'terminals', 'training', 'visits']
 >>> tables["customers"]["region"].nunique()
 8
 """
@@ -24,6 +24,7 @@ import pandas as pd
 from ars_analysis.data.contract import TABLES, TERMINAL_TYPES
 from ars_analysis.data.synth.activity import _make_receivables, _make_targets, _make_visits
 from ars_analysis.data.synth.flows import add_flows
+from ars_analysis.data.synth.organisation import add_field_organisation
 from ars_analysis.data.synth.problems import QUALITY_ISSUES, _inject
 from ars_analysis.data.synth.reference import (
     _BRAND,
@@ -88,7 +89,8 @@ def generate_dataset(
     dict of str to DataFrame
         ``customers``, ``terminals``, ``products``, ``reps``, ``sales``, ``visits``, ``targets``,
         ``receivables``, ``inventory``, ``deliveries``, ``distributor_reports``,
-        ``terminal_targets`` (see :mod:`~ars_analysis.data.synth.flows`) with the contract's canonical columns (dates as ``datetime64``, ids as
+        ``terminal_targets`` (see :mod:`~ars_analysis.data.synth.flows`), ``training`` (hires, leavers and
+        training: :mod:`~.organisation`) with the contract's canonical columns (dates as ``datetime64``, ids as
         strings, empty = missing).
 
     Examples
@@ -166,6 +168,7 @@ def generate_dataset(
         "receivables": receivables,
     }
     tables = add_flows(tables, month_starts, seed)  # four flows, launches, handover (own stream)
+    tables = add_field_organisation(tables, seed=seed, month_starts=month_starts)
     if issues:
         tables = _inject(tables, issues, np.random.default_rng([seed, 7919]))
     return {
