@@ -19,6 +19,8 @@ After a batch (see :mod:`ars_analysis.reports.pages`), ``<output_dir>/`` also ho
   workbooks and a footer with the data fingerprint and package version;
 - ``summary-<scope>-<lang>.html``: one executive summary per scope and language, the findings
   and top actions of every analysis side by side, linked into the reports.
+- ``deck-<scope>-<lang>.pptx``: the slide deck of that scope and language, built from the same
+  ``summary.json`` files and the executed notebooks' charts (:mod:`~.deck`).
 
 Config file
 -----------
@@ -60,7 +62,7 @@ Modules: :mod:`~.config` (the jobs configuration), :mod:`~.jobs` (notebook param
 expansion and checks), :mod:`~.data_checks` (the data folder, regions and periods: the only
 module that loads the dataset), :mod:`~.html` (client and error pages of a job),
 :mod:`~.runner` (process pool, :func:`run_job`, atomic publication, :func:`render`),
-:mod:`~.pages` (index and executive summaries), :mod:`~.checks` (what a client must never
+:mod:`~.pages` (index and executive summaries), :mod:`~.deck` (slide decks), :mod:`~.checks` (what a client must never
 see), :mod:`~.cli` (``ars render``).
 """
 
