@@ -198,7 +198,10 @@ def has_cjk(text: str) -> bool:
 
 def _tokens(text: str) -> list[str]:
     # a CJK character can break anywhere; a Latin word (with its trailing space) cannot
-    return re.findall(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]|[^\s\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]+\s*|\s+", text)
+    return re.findall(
+        r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]|[^\s\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]+\s*|\s+",
+        text,
+    )
 
 
 def text_lines(text: str, width_in: float, size_pt: float) -> int:
@@ -356,7 +359,7 @@ def _textbox(slide, box, text, lang, *, max_pt, min_pt, bold=False, color=INK, a
 
 
 def _table_height(rows, widths, size) -> float:
-    return sum(max(text_height(c, w, size) for c, w in zip(r, widths)) for r in rows)
+    return sum(max(text_height(c, w, size) for c, w in zip(r, widths, strict=True)) for r in rows)
 
 
 def _table(slide, box, rows, widths, lang, *, max_pt=14, min_pt=10, right=(), header=True):
@@ -378,7 +381,7 @@ def _table(slide, box, rows, widths, lang, *, max_pt=14, min_pt=10, right=(), he
     for j, cw in enumerate(widths):
         table.columns[j].width = Inches(cw)
     for i, row in enumerate(rows):
-        table.rows[i].height = Inches(max(text_height(c, cw, size) for c, cw in zip(row, widths)))
+        table.rows[i].height = Inches(max(text_height(c, cw, size) for c, cw in zip(row, widths, strict=True)))
         for j, text in enumerate(row):
             cell = table.cell(i, j)
             cell.margin_left = cell.margin_right = Inches(INSET_X)
@@ -434,11 +437,20 @@ class _Deck:
                      max_pt=10, min_pt=8, color=MUTED, align=PP_ALIGN.RIGHT)  # fmt: skip
         return s
 
-    def title(self, s, text: str, sub: str | None = None, h: float = 1.3) -> None:
-        _textbox(s, (0.5, 0.3, 12.33, h), text, self.lang, max_pt=26, min_pt=16, bold=True,
+    def title(self, s, text: str, sub: str | None = None, h: float = 1.3) -> float:
+        """The slide's title (and a muted line under it); returns where the content may start.
+
+        A headline too long for ``h`` inches at 16 pt gets a taller box (down to 13 pt) rather
+        than being cut."""
+        if fit_size(text, 12.33, h, 26, 16) is None:
+            h = 1.75
+        _textbox(s, (0.5, 0.3, 12.33, h), text, self.lang, max_pt=26, min_pt=13, bold=True,
                  color=ACCENT)  # fmt: skip
         if sub:
-            _textbox(s, (0.5, 0.3 + h, 12.33, 0.4), sub, self.lang, max_pt=13, min_pt=10, color=MUTED)
+            _textbox(
+                s, (0.5, 0.3 + h, 12.33, 0.4), sub, self.lang, max_pt=13, min_pt=10, color=MUTED
+            )
+        return 0.3 + h + (0.45 if sub else 0.1)
 
 
 def _sep(lang: str) -> str:
@@ -468,7 +480,9 @@ def build_deck(entries, *, region, lang, client, root, places=None):
     client_name = client_in(client, lang)
     period = _data_period(mine)
     scope = scope_name(region, lang, places)
-    footer = " · ".join(x for x in (client_name, scope, _L("data_period", lang, period=period)) if x)
+    footer = " · ".join(
+        x for x in (client_name, scope, _L("data_period", lang, period=period)) if x
+    )
     deck = _Deck(prs, lang, footer)
 
     # title slide
@@ -543,14 +557,24 @@ def _report_slides(deck: _Deck, e, mat: NotebookMaterial, name: str) -> None:
     if not findings:
         s = deck.slide()
         deck.title(s, title, _L("no_findings", lang))
+    used: set[int] = set()
     for i, f in enumerate(findings, 1):
         s = deck.slide()
-        deck.title(s, str(f["text"]), _L("finding_of", lang, analysis=title, n=i, total=len(findings)))
+        sub = _L("finding_of", lang, analysis=title, n=i, total=len(findings))
+        top = max(2.15, deck.title(s, str(f["text"]), sub))
         charts = mat.charts.get(f.get("section") or "", [])
+        # the section's first chart not yet shown (findings of one section share its charts)
+        chart = next((c for c in charts if id(c) not in used), charts[0] if charts else None)
         number = headline_number(str(f["text"]))
-        panel = (9.6, 2.2, 3.23, 4.6) if charts else (0.5, 2.4, 12.33, 4.4)
-        if charts:
-            _picture(s, charts[0], (0.5, 2.15, 8.9, 4.7))
+        height = 6.85 - top
+        panel = (
+            (9.6, top + 0.05, 3.23, height - 0.1)
+            if chart
+            else (0.5, top + 0.25, 12.33, height - 0.3)
+        )
+        if chart:
+            used.add(id(chart))
+            _picture(s, chart, (0.5, top, 8.9, height))
         px, py, pw, ph = panel
         align = None if charts else PP_ALIGN.CENTER
         if number:
