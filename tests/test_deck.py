@@ -203,6 +203,7 @@ def test_headline_number_is_the_sentences_first_quantity():
     assert headline_number("比较期（2025-10 – 2025-12）总成本 1,609,844 元") == "1,609,844 元"
     assert headline_number("the market potential is 166.9M CNY") == "166.9M CNY"
     assert headline_number("2024Q4 至 2025Q4：厦门（C0033）") is None
+    assert headline_number("ABC分类：7 家A类经销商（38.9%）") == "7 家"
     assert has_cjk("26 家") and not has_cjk("26 CNY")
 
 
@@ -422,7 +423,7 @@ def _batch_decks(rendered_batch):
 @pytest.mark.notebook
 @pytest.mark.xdist_group("rendered_batch")
 def test_rendered_batch_decks(rendered_batch):
-    from ars_analysis.reports.pages import collect
+    from ars_analysis.reports.pages import collect, scope_name
 
     root = rendered_batch.root
     assert not rendered_batch.failed
@@ -453,8 +454,8 @@ def test_rendered_batch_decks(rendered_batch):
                 assert w_px / (pic.width / 914400) >= MIN_DPI - 1e-6
         if lang == "zh":
             assert all(has_cjk(t) for t in titles), deck.name
-        else:  # English titles: the labels and the reports' own English sentences
-            assert titles[0] == label("deck.title", "en", scope="National")
+        region = None if scope == "national" else scope
+        assert titles[0] == label("deck.title", lang, scope=scope_name(region, lang))
         assert runs_without_ea_font(prs) == 0
         assert text_overflows(prs) == [], deck.name
 

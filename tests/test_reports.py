@@ -940,10 +940,11 @@ def test_batch_pages_are_cheap(tmp_path):
         for r in [None, "华东", "华南", "华北", "华中", "西北", "西南", "东北", "山东"]
     ]
     results = _batch(tmp_path, [(n.replace("-None", ""), *rest) for n, *rest in jobs])
-    t0 = time.perf_counter()
+    # CPU time of this process: the wall time on a shared machine says little (benchmarks/)
+    t0 = time.process_time()
     written = write_batch_pages(results, tmp_path, index_lang="zh", client="甲公司")
     assert len(written) == 9 + 9 + 2  # summaries, their decks, indexes
-    assert time.perf_counter() - t0 < 5
+    assert time.process_time() - t0 < 5
 
 
 def test_report_back_link_goes_to_the_index_of_its_language():

@@ -34,6 +34,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from ars_analysis.data.outputs import atomic_path
@@ -227,6 +228,7 @@ def text_lines(text: str, width_in: float, size_pt: float) -> int:
     return lines
 
 
+@lru_cache(maxsize=65536)
 def text_height(text: str, width_in: float, size_pt: float) -> float:
     """Height in inches of ``text`` in a box ``width_in`` wide at ``size_pt`` (insets included).
 
@@ -290,7 +292,8 @@ def headline_number(text: str) -> str | None:
         number, suffix, unit = m.group(1), m.group(2) or "", m.group(3) or ""
         after = text[m.end() : m.end() + 1]
         year = not suffix and re.fullmatch(r"(19|20)\d\d", number)
-        if year or after in ("-", "年", "/", "_") or after.isascii() and after.isalnum():
+        code = not (suffix or unit) and after.isascii() and after.isalnum()  # 2024Q4, 01_x
+        if year or code or after in ("-", "年", "/", "_") and not unit:
             continue
         return (number + suffix + unit).strip()
     return None
