@@ -20,7 +20,7 @@ NOUNS = (
 NOT_COUNTS = {
     "share", "items", "rate", "compliance", "order", "top", "revenue", "ratio", "rmse", "value",
     "travel", "coverage", "measure", "stake", "plan", "points", "vpd", "cheap", "fair", "scope",
-    "halving", "nd",
+    "halving", "nd", "terminal_share",
 }  # fmt: skip
 _BARE = re.compile(
     r"\{(\w+)\}((?:\s+[\w-]+){0,2}?)\s+(" + "|".join(NOUNS) + r")s\b", flags=re.IGNORECASE

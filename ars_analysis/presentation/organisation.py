@@ -218,7 +218,7 @@ def distributors_text(org: FieldOrganisation, terminal_compliance, lang: str = "
         for r in g.itertuples()
     ]  # fmt: skip
     return _p(_L("distributors_text", lang, parts=_L("list_sep", lang).join(parts),
-                 terminals=fmt.percent(terminal_compliance)))  # fmt: skip
+                 terminal_share=fmt.percent(terminal_compliance)))  # fmt: skip
 
 
 def distributors_table(org: FieldOrganisation, lang: str = "zh") -> ReportTable | Html:

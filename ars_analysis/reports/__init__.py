@@ -19,6 +19,8 @@ After a batch (see :mod:`ars_analysis.reports.pages`), ``<output_dir>/`` also ho
   workbooks and a footer with the data fingerprint and package version;
 - ``summary-<scope>-<lang>.html``: one executive summary per scope and language, the findings
   and top actions of every analysis side by side, linked into the reports.
+- ``deck-<scope>-<lang>.pptx``: the slide deck of that scope and language, built from the same
+  ``summary.json`` files and the executed notebooks' charts (:mod:`~.deck`).
 
 Config file
 -----------
@@ -68,7 +70,7 @@ expansion and checks), :mod:`~.data_checks` (the data folder, regions and period
 module that loads the dataset), :mod:`~.html` (client and error pages of a job),
 :mod:`~.runner` (process pool, :func:`run_job`, atomic publication, :func:`render`),
 :mod:`~.kernels` and :mod:`~.kernel_preload` (kernels forked from a fork server),
-:mod:`~.pages` (index and executive summaries), :mod:`~.checks` (what a client must never
+:mod:`~.pages` (index and executive summaries), :mod:`~.deck` (slide decks), :mod:`~.checks` (what a client must never
 see), :mod:`~.cli` (``ars render``).
 """
 

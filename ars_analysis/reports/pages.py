@@ -14,6 +14,7 @@ Layout of the output folder::
     index-en.html                  its twin in the other language (index-zh.html for en clients)
     summary-national-zh.html       executive summary of the whole country in Chinese
     summary-华东-en.html           ... of a region in English
+    deck-national-zh.pptx          the slide deck beside each summary (:mod:`.deck`)
     <job>/report.html, error.html, *.xlsx, summary.json, status.json
 """
 
@@ -511,8 +512,9 @@ def write_batch_pages(
     version: str = "",
     places: dict | None = None,
 ) -> list[Path]:
-    """Write every executive summary and both indexes into ``root`` (atomically); remove
-    executive summaries of scopes that no longer have reports. Returns the written paths."""
+    """Write every executive summary, its slide deck and both indexes into ``root``
+    (atomically); remove summaries and decks of scopes that no longer have reports. Returns the
+    written paths."""
     root = Path(root)
     check_lang(index_lang)
     entries = collect(results, root, index_lang)
@@ -540,4 +542,6 @@ def write_batch_pages(
             places=places,
         )
         written.append(write_text(root / index_file(lang, index_lang), html_text))
-    return written
+    from ars_analysis.reports.deck import write_decks  # the deck step (python-pptx)
+
+    return written + write_decks(entries, root, client=client, places=places)
