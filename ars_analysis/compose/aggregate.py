@@ -169,10 +169,11 @@ def read_lines(con, source):
                 f"types={types!r})"
             )
         return con.table(name)
-    if parquet:
-        table = con.read_parquet(paths)
-    else:
-        table = con.read_csv(paths, header=True, inferSchema=False)
+    reader = con._session.read
+    frame = reader.parquet(*paths) if parquet else reader.csv(paths, header=True)
+    name = _new_name("lines")
+    frame.createOrReplaceTempView(name)
+    table = con.table(name)
     casts = {c: t for c, t in _LINE_TYPES.items() if c in table.columns}
     return table.mutate(**{c: table[c].cast(t) for c, t in casts.items()})
 
