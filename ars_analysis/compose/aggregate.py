@@ -48,6 +48,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ars_analysis.data.engine_validation import EngineTable
 from ars_analysis.data.engines import connect, duckdb_config, engine_name
 
 __all__ = [
@@ -141,6 +142,8 @@ def read_lines(con, source):
 
     if isinstance(source, ibis.expr.types.Table):
         return source
+    if isinstance(source, EngineTable):  # loaded with an engine: parsed in the engine
+        return source.to_ibis(con)
     if isinstance(source, pd.DataFrame):
         if con.name == "duckdb":  # zero-copy scan of the frame
             name = _new_name("lines")
