@@ -177,3 +177,26 @@ def test_missing_java_says_so(monkeypatch):
     monkeypatch.delenv("SPARK_REMOTE", raising=False)
     with pytest.raises(engines.EngineUnavailable, match="Java"):
         engines.spark_session()
+
+
+def test_batch_engine_from_client_configuration(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from ars_analysis.reports.runner import _engine_env
+
+    monkeypatch.delenv(engines.ENV, raising=False)
+    monkeypatch.delenv(engines.SPARK_MASTER_ENV, raising=False)
+    monkeypatch.setattr(engines, "check_available", lambda name: None)
+    client = tmp_path / "client.yml"
+    client.write_text(
+        "engine: spark\nspark: {master: 'local[1]', conf: {spark.sql.shuffle.partitions: 3}}\n",
+        encoding="utf-8",
+    )
+    cfg = SimpleNamespace(client_config=client)
+    env = _engine_env(cfg, None)
+    assert env[engines.ENV] == "spark"
+    assert env[engines.SPARK_MASTER_ENV] == "local[1]"
+    assert '"spark.sql.shuffle.partitions": 3' in env[engines.SPARK_CONF_ENV]
+    assert _engine_env(cfg, "duckdb") == {engines.ENV: "duckdb"}  # --engine wins
+    monkeypatch.setenv(engines.ENV, "duckdb")
+    assert _engine_env(cfg, None) == {engines.ENV: "duckdb"}  # then the environment

@@ -53,6 +53,8 @@ __all__ = [
     "java_available",
     "spark_available",
     "spark_session",
+    "check_available",
+    "engine_env",
 ]
 
 #: The engines, the default first.
@@ -186,6 +188,40 @@ def spark_settings(master: str | None = None, conf: dict[str, Any] | None = None
         "master": master or os.environ.get(SPARK_MASTER_ENV) or "local[*]",
         "conf": {k: str(v) for k, v in merged.items()},
     }
+
+
+def check_available(engine: str) -> None:
+    """Raise :class:`EngineUnavailable` (with what to install) when ``engine`` cannot run here."""
+    if engine_name(engine) == "spark":
+        _require_spark()
+
+
+def engine_env(
+    engine: str | None = None,
+    configured: str | None = None,
+    *,
+    master: str | None = None,
+    conf: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """Environment variables that give a batch's jobs (their notebook kernels) the engine.
+
+    ``engine`` (``--engine``) wins over ``$ARS_ENGINE``, which wins over ``configured`` (the
+    client configuration's ``engine``); Spark settings set in the environment win over the
+    client configuration's ``spark`` settings.
+
+    Examples
+    --------
+    >>> engine_env("duckdb")
+    {'ARS_ENGINE': 'duckdb'}
+    """
+    name = engine_name(engine, configured)
+    env = {ENV: name}
+    if name == "spark":
+        if master and not os.environ.get(SPARK_MASTER_ENV):
+            env[SPARK_MASTER_ENV] = master
+        if conf and not os.environ.get(SPARK_CONF_ENV):
+            env[SPARK_CONF_ENV] = json.dumps(conf)
+    return env
 
 
 _spark_lock = threading.Lock()

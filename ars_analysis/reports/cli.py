@@ -46,7 +46,12 @@ def _cmd_render(args: argparse.Namespace) -> int:
         if args.output:
             cfg.output_dir = Path(args.output).resolve()
         results = render(
-            cfg, jobs=args.jobs, only=args.only, timeout=args.timeout, progress=not args.quiet
+            cfg,
+            jobs=args.jobs,
+            only=args.only,
+            timeout=args.timeout,
+            progress=not args.quiet,
+            engine=args.engine,
         )
     except ReportConfigError as exc:
         print(f"ars render: {exc}", file=sys.stderr)
@@ -91,6 +96,13 @@ def add_cli(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--output", default=None, help="output folder (overrides the config's output_dir)"
+    )
+    p.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default=None,
+        help="engine of the aggregations (default: $ARS_ENGINE, else the client "
+        "configuration's engine, else duckdb)",
     )
     p.add_argument("--list", action="store_true", help="list the job names and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

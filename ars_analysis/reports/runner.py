@@ -285,6 +285,21 @@ def _run_job_safely(job: Job, lang_index: str) -> dict[str, Any]:
         lang = job.parameters.get("lang") or lang_index
         return _failure(job, f"{type(exc).__name__}: {exc}", traceback.format_exc(), lang)
 
+def _engine_env(cfg: ReportConfig, engine: str | None) -> dict[str, str]:
+    """The engine environment of the batch's jobs; an unusable engine stops the run."""
+    from ars_analysis.client import load_client_config
+    from ars_analysis.data.engines import EngineUnavailable, check_available, engine_env
+
+    client = load_client_config(cfg.client_config)
+    try:
+        env = engine_env(
+            engine, client.engine, master=client.spark.master, conf=dict(client.spark.conf)
+        )
+        check_available(env["ARS_ENGINE"])
+    except (EngineUnavailable, ValueError) as exc:
+        raise ReportConfigError(str(exc)) from None
+    return env
+
 def client_info(cfg: ReportConfig) -> tuple[str | dict, dict]:
     """The client's name (the client configuration's ``client``, else the report config's
     ``client``) and its extra place names, from ``cfg.client_config`` (None: the sample client).
@@ -347,8 +362,13 @@ def render(
     timeout: float | None = None,
     progress: bool = True,
     base: str | os.PathLike | None = None,
+    engine: str | None = None,
 ) -> list[dict[str, Any]]:
     """Run the jobs of a report config in parallel; return one result dict per job.
+
+    ``engine`` (``--engine``; else ``$ARS_ENGINE``, else the client configuration's ``engine``)
+    runs the aggregations of every job; on Spark each job's kernel creates one Spark session
+    and reuses it for all the job's aggregations, so at most ``jobs`` sessions run at once.
 
     Parameters are checked for every selected job before any job runs
     (:class:`ReportConfigError`). A failing job does not stop the others. ``timeout`` overrides
@@ -370,6 +390,7 @@ def render(
     check_jobs(selected)
     check_data(cfg, selected, data)
     client_info(cfg)  # an invalid client configuration stops the run before any job
+    engine_vars = _engine_env(cfg, engine)
     cfg.output_dir.mkdir(parents=True, exist_ok=True)
     _recover_job_dirs(cfg.output_dir)
     # the data loaded and validated once, read by every job's kernel
@@ -378,7 +399,7 @@ def render(
     meta = {"fingerprint": data.fingerprint(), "version": __version__}
     for j in selected:
         j.meta = {**meta, "period": _job_period(j.parameters, data_period)}
-        j.env = {**j.env, **env}
+        j.env = {**j.env, **env, **engine_vars}
 
     from tqdm import tqdm
 
