@@ -90,6 +90,13 @@ class Incentives(_Model):
     category_share: float | None = Field(None, gt=0, le=1)
 
 
+class Spark(_Model):
+    # the Spark engine's master URL (e.g. "local[*]", "spark://host:7077", "yarn") and extra
+    # Spark settings; empty: $ARS_SPARK_MASTER / $ARS_SPARK_CONF, else local[*]
+    master: str | None = None
+    conf: dict[str, str | int | float | bool] = {}
+
+
 class ClientConfig(_Model):
     """A client's configuration (see ``config/clients/sample.yml`` for every key)."""
 
@@ -106,6 +113,10 @@ class ClientConfig(_Model):
     scorecard: dict[str, Any] | None = None
     visit_standards: dict[str, Any] | None = None
     plans_dir: str | None = None
+    # engine of the aggregations and the large-table checks (ars_analysis.data.engines);
+    # --engine and $ARS_ENGINE override it
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    spark: Spark = Spark()
     source: str | None = None
 
     def layer(self, name: str) -> tuple[Layer, ...]:

@@ -84,3 +84,39 @@ def rendered_batch(tmp_path_factory) -> RenderedBatch:
         results = render(cfg, jobs=2, progress=False)
     print(f"\nrendered test batch: {out}")
     return RenderedBatch(out, results, client_info(cfg)[0])  # str or {lang: name}
+
+
+#: The Spark tests' session: two local cores, two shuffle partitions (small data).
+SPARK_TEST_SETTINGS = {"master": "local[2]", "conf": {"spark.sql.shuffle.partitions": 2}}
+
+
+def spark_skip_reason() -> str | None:
+    """Why the Spark engine cannot be tested here (None: it can)."""
+    from ars_analysis.data.engines import java_available, spark_available
+
+    if not spark_available():
+        return "pyspark is not installed (the locked test environment has it: make venv)"
+    if not java_available():
+        return "no Java runtime (17 or later) on this machine: the Spark engine needs one"
+    return None
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local[2] Spark session for the whole test session (skipped only without Java or
+    pyspark, with that reason)."""
+    reason = spark_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from ars_analysis.data.engines import spark_session
+
+    session = spark_session(**SPARK_TEST_SETTINGS)
+    yield session
+
+
+@pytest.fixture(params=["duckdb", "spark"])
+def engine(request):
+    """Each engine in turn (the Spark one through the shared session)."""
+    if request.param == "spark":
+        request.getfixturevalue("spark")
+    return request.param

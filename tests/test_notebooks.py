@@ -175,7 +175,7 @@ def _run(notebook: str, tmp_path: Path, **params) -> tuple[dict, nbformat.Notebo
     out_dir = tmp_path / "out"
     params = {"data_path": str(SAMPLE), "output_dir": str(out_dir), **params}
     executed = tmp_path / notebook
-    from ars_analysis.reports import _inline_charts
+    from ars_analysis.reports.html import _inline_charts
 
     with _inline_charts():  # as the report runner does
         pm.execute_notebook(

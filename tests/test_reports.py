@@ -557,7 +557,7 @@ def test_client_html_has_no_code_prompts_or_stderr():
 
 
 def test_jobs_draw_charts_inline_whatever_mplbackend_says(monkeypatch):
-    from ars_analysis.reports import _inline_charts
+    from ars_analysis.reports.html import _inline_charts
 
     # common on headless servers: kernels would draw nothing
     monkeypatch.setenv("MPLBACKEND", "Agg")
@@ -621,7 +621,7 @@ def test_job_period_outside_the_data_fails_before_any_job(tmp_path, data_dir):
 
 
 def test_publish_replaces_the_folder_and_recovery_puts_it_back(tmp_path):
-    from ars_analysis.reports import _publish, _recover_job_dirs, _staging_dir
+    from ars_analysis.reports.runner import _publish, _recover_job_dirs, _staging_dir
 
     out = tmp_path / "out" / "job"
     out.mkdir(parents=True)
@@ -644,7 +644,7 @@ def test_publish_replaces_the_folder_and_recovery_puts_it_back(tmp_path):
 
 
 def test_index_only_describes_what_is_on_disk(tmp_path):
-    from ars_analysis.reports import _on_disk
+    from ars_analysis.reports.runner import _on_disk
 
     job = Job("a", tmp_path / "a.ipynb", {}, 10.0, out_dir=tmp_path / "a")
     job.out_dir.mkdir()
@@ -952,7 +952,8 @@ def test_batch_pages_are_cheap(tmp_path):
 
 def test_report_back_link_goes_to_the_index_of_its_language():
     from ars_analysis.presentation import ReportSummary, report_opening
-    from ars_analysis.reports import _index_href, error_page, notebook_html
+    from ars_analysis.reports import error_page, notebook_html
+    from ars_analysis.reports.html import _index_href
 
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("x", execution_count=1)

@@ -3,8 +3,8 @@
 Like Kedro's nodes and pipelines: the analysis packages (:mod:`ars_analysis.customers`,
 :mod:`ars_analysis.terminals`, :mod:`ars_analysis.fieldforce`, :mod:`ars_analysis.incentives`)
 hold pure functions on frames; the functions here take a :class:`~ars_analysis.data.Dataset` and
-the client configuration, aggregate the sales lines (:mod:`~.aggregate`, the only module that
-touches DuckDB), apply the definitions every report shares (:mod:`~.definitions`: top terminals;
+the client configuration, aggregate the sales lines (:mod:`~.aggregate`, Ibis expressions run by
+DuckDB or Spark), apply the definitions every report shares (:mod:`~.definitions`: top terminals;
 core customers) and call the analyses. A national and a regional report compute a shared
 definition on the whole dataset and filter the result.
 
@@ -17,6 +17,7 @@ Modules: :mod:`~.aggregate`, :mod:`~.definitions`, :mod:`~.customers`, :mod:`~.t
 from ars_analysis.compose.aggregate import (
     FREQS,
     MEASURES,
+    VISIT_MEASURES,
     SalesLines,
     customer_sales,
     duckdb_config,
@@ -24,6 +25,7 @@ from ars_analysis.compose.aggregate import (
     rep_sales,
     sales_by,
     terminal_sales,
+    visits_by,
 )
 from ars_analysis.compose.customers import (
     analyse_core_customers,
@@ -45,6 +47,7 @@ __all__ = [
     "FREQS",
     "MEASURES",
     "SalesLines",
+    "VISIT_MEASURES",
     "analyse_core_customers",
     "analyse_distributor_health",
     "analyse_field_execution",
@@ -70,4 +73,5 @@ __all__ = [
     "scorecard_from_dataset",
     "terminal_sales",
     "top_terminals",
+    "visits_by",
 ]

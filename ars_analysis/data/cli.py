@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 
 from ars_analysis.data import loading
+from ars_analysis.data.engines import ENGINES, EngineUnavailable, engine_name
+from ars_analysis.data.engines import ENV as ENGINE_ENV
 from ars_analysis.data.mapping import MappingError
 from ars_analysis.data.quality import short_repr
 from ars_analysis.data.validation import format_quality
@@ -34,7 +38,7 @@ def format_mapping(mapping: pd.DataFrame) -> str:
 def _cli_validate(args) -> int:
     try:
         return _validate_and_print(args)
-    except (MappingError, FileNotFoundError, ValueError, OSError) as exc:
+    except (MappingError, FileNotFoundError, ValueError, OSError, EngineUnavailable) as exc:
         if getattr(args, "debug", False):
             raise
         print(f"error: {exc}")
@@ -53,12 +57,18 @@ def _validate_and_print(args) -> int:
     period = None
     if args.start or args.end:
         period = (loading.period_bound(args.start, "start"), loading.period_bound(args.end, "end"))
-    ds = loading.load_dataset(args.path, args.mapping, period=period, strict=False)
+    engine = getattr(args, "engine", None) or os.environ.get(ENGINE_ENV) or None
+    if engine is not None:
+        engine = engine_name(engine)
+    ds = loading.load_dataset(args.path, args.mapping, period=period, strict=False, engine=engine)
     print("Applied mapping")
     print("===============")
     print(format_mapping(ds.mapping))
     print()
-    sizes = ", ".join(f"{k} {len(v):,}" for k, v in ds.tables.items())
+    sizes = ", ".join(
+        f"{k} {len(v):,}" + ("" if isinstance(v, pd.DataFrame) else f" (in {engine})")
+        for k, v in ds.tables.items()
+    )
     print(f"Rows loaded: {sizes}")
     print()
     print("Data quality")
@@ -72,7 +82,7 @@ def _validate_and_print(args) -> int:
 
 
 def add_cli(subparsers) -> None:
-    """Add ``ars validate PATH [--mapping FILE] [--start D] [--end D]``."""
+    """Add ``ars validate PATH [--mapping FILE] [--start D] [--end D] [--engine E]``."""
     p = subparsers.add_parser(
         "validate",
         help="load client files, show the column mapping and the data-quality report",
@@ -84,6 +94,13 @@ def add_cli(subparsers) -> None:
     p.add_argument("--mapping", "-m", default=None, help="YAML mapping file (see data/README.md)")
     p.add_argument("--start", default=None, help="first day of the analysis period (YYYY-MM-DD)")
     p.add_argument("--end", default=None, help="last day of the analysis period (YYYY-MM-DD)")
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=None,
+        help="keep the sales and visit lines in this engine and validate them there (large "
+        f"data; default ${ENGINE_ENV}, else everything is read into memory with row numbers)",
+    )
     p.add_argument(
         "--debug", action="store_true", help="show the full traceback of an unexpected error"
     )

@@ -41,7 +41,9 @@ class Dataset:
     ----------
     tables : dict of str to DataFrame
         Contract tables by name, with canonical column names and parsed types. Optional tables that
-        were not supplied are absent.
+        were not supplied are absent. Loaded with an engine, the large tables (sales, visits)
+        are :class:`~ars_analysis.data.engine_validation.EngineTable` descriptions instead:
+        the lines stay in the engine, the aggregations read them there.
     quality : DataFrame
         One row per data-quality problem found (columns :data:`QUALITY_COLUMNS`).
     mapping : DataFrame
@@ -72,6 +74,8 @@ class Dataset:
     def period(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
         """First and last sales date, or None when there are no sales lines."""
         sales = self.tables.get("sales")
+        if sales is not None and not isinstance(sales, pd.DataFrame):  # kept in an engine
+            return sales.date_range()
         if sales is None or sales.empty:
             return None
         return sales["date"].min(), sales["date"].max()
@@ -82,7 +86,11 @@ class Dataset:
         return self.quality[self.quality["severity"] == "fatal"]
 
     def __repr__(self) -> str:
-        sizes = ", ".join(f"{k}={len(v):,}" for k, v in self.tables.items() if v is not None)
+        sizes = ", ".join(
+            f"{k}={len(v):,}" if isinstance(v, pd.DataFrame) else f"{k}={v!r}"
+            for k, v in self.tables.items()
+            if v is not None
+        )
         return f"Dataset({sizes}; {len(self.quality)} quality notes)"
 
 
@@ -119,6 +127,13 @@ def subset(dataset: Dataset, *, region=None, start=None, end=None) -> Dataset:
     ['C1']
     """
     tables = {k: v for k, v in dataset.tables.items() if v is not None}
+    kept = [k for k, v in tables.items() if not isinstance(v, pd.DataFrame)]
+    if kept:
+        raise ValueError(
+            f"the {', '.join(kept)} lines stay in the engine: subset() filters pandas tables. "
+            "Aggregate them with sales_by(dataset, ..., start=, end=, where=) instead, or load "
+            "the dataset without an engine"
+        )
     if region is not None:
         regions = [region] if isinstance(region, str) else list(region)
         for name in ("customers", "terminals", "reps"):

@@ -34,6 +34,7 @@ import pandas as pd
 
 from ars_analysis.data.contract import TABLES
 from ars_analysis.data.dataset import MAPPING_COLUMNS, Dataset
+from ars_analysis.data.engine_validation import LARGE_TABLES, validate_engine_table
 from ars_analysis.data.mapping import (
     _TABLE_NAMES,
     MappingError,
@@ -363,7 +364,60 @@ def _resolve(path: Path, folder: Path, mapping_dir: Path | None, key: str, mappi
     raise MappingError(f"mapping file {mapping}: {key}: file {str(path)!r} not found in {folder}")
 
 
-def load_dataset(path, mapping=None, *, period=None, strict=True) -> Dataset:
+def _engine_table(tname, p: Path, spec, specs, engine, log):
+    """The large table ``tname`` of file ``p`` kept in ``engine`` (None: read it into pandas).
+
+    Only for UTF-8 CSV and Parquet files (or a folder of Parquet files) that the mapping file
+    does not transform; otherwise the table is read into pandas and a warning says why."""
+    from ars_analysis.data.engine_validation import EngineTable, engine_headers
+
+    why = None
+    if p.is_file() and p.suffix.lower() not in (".csv", ".parquet"):
+        why = f"{p.suffix} files are read into pandas"
+    elif spec is not None and (
+        spec.compute or spec.returns or spec.drop_if_empty or spec.sheet or spec.header_row
+    ):
+        why = "the mapping file transforms its lines (compute/returns/drop_if_empty/sheet)"
+    elif any(s.derive_from == tname for s in specs.values()):
+        why = "another table is derived from its lines"
+    elif spec is not None and spec.encoding and spec.encoding.lower().replace("-", "") != "utf8":
+        why = f"its encoding is {spec.encoding} (the engines read UTF-8)"
+    if why is None and p.is_file() and p.suffix.lower() == ".csv":
+        head = p.open("rb").read(1 << 16)
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # a cut multi-byte character at the end of the sample is fine
+            if exc.start < len(head) - 4:
+                why = "it is not UTF-8 (the engines read UTF-8)"
+    if why is not None:
+        log.add(
+            "warning",
+            tname,
+            p.name,
+            "",
+            "read_into_pandas",
+            [],
+            f"{p.name} was read into pandas, not kept in the {engine} engine: {why}",
+            "a UTF-8 CSV or Parquet file without transformations in the mapping file",
+            n_rows=0,
+        )
+        return None, []
+    headers = engine_headers(str(p), engine)
+    claimed, unused = _match_columns(tname, headers, spec)
+    claimed = {c: v for c, v in claimed.items() if v[0] in headers}
+    mapping = [
+        {"table": tname, "file": p.name, "source_column": h, "column": c, "how": how}
+        for c, (h, how) in claimed.items()
+    ] + [
+        {"table": tname, "file": p.name, "source_column": h, "column": "", "how": "unused"}
+        for h in unused
+    ]
+    columns = {c: claimed[c][0] for c in TABLES[tname].column_names if c in claimed}
+    return EngineTable(tname, str(p), p.name, columns), mapping
+
+
+def load_dataset(path, mapping=None, *, period=None, strict=True, engine=None) -> Dataset:
     """Read, map, parse and validate a client's files into a :class:`~ars_analysis.data.dataset.Dataset`.
 
     Parameters
@@ -378,6 +432,11 @@ def load_dataset(path, mapping=None, *, period=None, strict=True) -> Dataset:
     strict : bool
         Raise :class:`DataValidationError` when a fatal problem is found. With ``strict=False``
         the dataset is returned and fatal problems are in ``.quality``.
+    engine : {"duckdb", "spark"}, optional
+        Keep the large tables (sales, visits) in this engine instead of pandas and validate
+        them there (:mod:`ars_analysis.data.engine_validation`): ``.tables["sales"]`` is then
+        an :class:`~ars_analysis.data.engine_validation.EngineTable` that the aggregations read.
+        Default: everything in pandas.
 
     Returns
     -------
@@ -398,7 +457,8 @@ def load_dataset(path, mapping=None, *, period=None, strict=True) -> Dataset:
     from ars_analysis.data import snapshot  # in a batch (ARS_SNAPSHOT_DIR set): load once, share
 
     if snapshot.active():
-        return snapshot.load(load_dataset, path, mapping, period=period, strict=strict)
+        extra = {"engine": engine} if engine is not None else {}
+        return snapshot.load(load_dataset, path, mapping, period=period, strict=strict, **extra)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file or folder: {path}")
@@ -479,6 +539,7 @@ def load_dataset(path, mapping=None, *, period=None, strict=True) -> Dataset:
     tables: dict[str, pd.DataFrame] = {}
     mapping_rows: list[dict] = []
     files: dict[str, Path] = {}
+    in_engine = {}
     for tname in TABLES:
         if tname not in assigned:
             continue
@@ -486,6 +547,13 @@ def load_dataset(path, mapping=None, *, period=None, strict=True) -> Dataset:
         spec = specs.get(tname)
         if p in unread:
             continue
+        if engine is not None and tname in LARGE_TABLES:
+            table, rows = _engine_table(tname, p, spec, specs, engine, log)
+            if table is not None:
+                in_engine[tname] = table
+                mapping_rows += rows
+                files[tname] = p
+                continue
         if p not in raws:
             try:
                 raws[p], _ = _read_file(
@@ -533,8 +601,21 @@ def load_dataset(path, mapping=None, *, period=None, strict=True) -> Dataset:
         files[tname] = p
 
     tables, quality = validate(
-        tables, {k: v.name for k, v in files.items()}, period=period, unparsed=log.unparsed
+        tables,
+        {k: v.name for k, v in files.items()},
+        period=period,
+        unparsed=log.unparsed,
+        elsewhere=set(in_engine),
     )
+    for tname, table in in_engine.items():
+        found = validate_engine_table(table, tables, engine=engine, period=period)
+        if len(found):
+            quality = pd.concat([quality, found], ignore_index=True)
+        tables[tname] = table
+    if in_engine:
+        tables = {k: tables[k] for k in TABLES if k in tables}
+        order = quality["severity"].map({"fatal": 0, "warning": 1}).to_numpy()
+        quality = quality.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
     unread_tables = set(unread.values()) | {
         t for t in derived if assigned.get(specs[t].derive_from) in unread
     }
@@ -547,7 +628,9 @@ def load_dataset(path, mapping=None, *, period=None, strict=True) -> Dataset:
         quality = pd.concat([load_log, quality], ignore_index=True)
         order = quality["severity"].map({"fatal": 0, "warning": 1}).to_numpy()
         quality = quality.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
-    tables = {k: v.reset_index(drop=True) for k, v in tables.items()}
+    tables = {
+        k: v.reset_index(drop=True) if isinstance(v, pd.DataFrame) else v for k, v in tables.items()
+    }
     mapping_frame = pd.DataFrame(mapping_rows, columns=MAPPING_COLUMNS)
     dataset = Dataset(tables, quality=quality, mapping=mapping_frame, source=folder, files=files)
     fatal = quality[quality["severity"] == "fatal"]

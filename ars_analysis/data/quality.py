@@ -74,6 +74,7 @@ CHECKS: dict[str, str] = {
     "unused_file": "warning",
     "totals_row": "warning",
     "negative_cost": "warning",
+    "read_into_pandas": "warning",
 }
 
 #: Accepted codes of the categorical columns (the contract lists).

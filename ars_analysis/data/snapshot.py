@@ -180,11 +180,16 @@ def _mapping_files(mapping: Path, folder: Path) -> list[Path]:
     return found
 
 
-def load_key(path, mapping=None, period=None) -> str:
-    """Key of ``load_dataset(path, mapping, period=period)``: see the module docstring."""
+def load_key(path, mapping=None, period=None, engine=None) -> str:
+    """Key of ``load_dataset(path, mapping, period=period)``: see the module docstring.
+
+    With an ``engine`` the large tables stay in the engine: the snapshot then holds their
+    description (the file path, the column mapping), never a Spark frame, and the key
+    includes the engine."""
     path = Path(path).resolve()
     folder, files = _data_files(path)
-    h = hashlib.sha256(f"{code_version()}\0{path}\0{period!r}\0".encode())
+    extra = f"{engine}\0" if engine is not None else ""
+    h = hashlib.sha256(f"{code_version()}\0{path}\0{period!r}\0{extra}".encode())
     for f in files:
         h.update(_stat_line(f, folder).encode() + b"\n")
     if mapping is not None:
@@ -197,7 +202,7 @@ def load_key(path, mapping=None, period=None) -> str:
 
 def _tables_identity(dataset) -> tuple:
     return tuple(
-        (name, id(frame), len(frame))
+        (name, id(frame), len(frame) if hasattr(frame, "shape") else -1)  # engine: no count
         for name, frame in sorted(dataset.tables.items())
         if frame is not None
     )
@@ -287,8 +292,9 @@ def _store(root: Path, key: str, dataset, path) -> None:
     _prune(root, key, meta["source"])
 
 
-def load(loader: Callable[..., Any], path, mapping=None, *, period=None, strict=True):
-    """``loader(path, mapping, period=period, strict=strict)`` through the snapshot.
+def load(loader: Callable[..., Any], path, mapping=None, *, period=None, strict=True, **engine):
+    """``loader(path, mapping, period=period, strict=strict)`` through the snapshot
+    (``engine``: ``engine="spark"`` etc., passed on and part of the key).
 
     ``loader`` is :func:`ars_analysis.load_dataset` (its hook calls this when
     ``ARS_SNAPSHOT_DIR`` is set). A dataset with fatal problems is returned by the loader
@@ -297,19 +303,19 @@ def load(loader: Callable[..., Any], path, mapping=None, *, period=None, strict=
     token = _building.set(True)
     try:
         try:
-            key = load_key(path, mapping, period)
+            key = load_key(path, mapping, period, engine.get("engine"))
         except OSError:
-            return loader(path, mapping, period=period, strict=strict)
+            return loader(path, mapping, period=period, strict=strict, **engine)
         target = root / key / "dataset.pkl"
         dataset = None
         with contextlib.suppress(Exception):  # missing, half-written by an old version, ...
             dataset = _read_pickle(target)
         if dataset is None:
-            dataset = loader(path, mapping, period=period, strict=False)
+            dataset = loader(path, mapping, period=period, strict=False, **engine)
             with contextlib.suppress(OSError):
                 _store(root, key, dataset, path)
         if strict and len(dataset.fatal):
-            return loader(path, mapping, period=period, strict=True)  # raises the usual error
+            return loader(path, mapping, period=period, strict=True, **engine)  # raises
         _tag(_rebase(dataset, Path(path)), key)
         return dataset
     finally:

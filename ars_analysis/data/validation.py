@@ -330,6 +330,7 @@ def validate(
     *,
     period: tuple | None = None,
     unparsed: Mapping[tuple[str, str], list] | None = None,
+    elsewhere: Iterable[str] = (),
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Check contract tables and return them (sales outside ``period`` dropped) with the quality table.
 
@@ -346,6 +347,9 @@ def validate(
     unparsed : mapping, optional
         ``(table, column) -> [row numbers]`` already reported as unreadable by the loader; their
         (now empty) values are not reported again as empty.
+    elsewhere : iterable of str, optional
+        Tables supplied but kept in an engine and validated there
+        (:func:`ars_analysis.data.engine_validation.validate_engine_table`): not missing.
 
     Returns
     -------
@@ -415,8 +419,9 @@ def validate(
                 "an analysis period that overlaps the sales dates",
                 n_rows=0,
             )
+    elsewhere = set(elsewhere)
     for name, spec in TABLES.items():
-        if name not in tables and spec.required:
+        if name not in tables and name not in elsewhere and spec.required:
             log.add(
                 "fatal",
                 name,

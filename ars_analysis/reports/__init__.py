@@ -97,8 +97,6 @@ from ars_analysis.reports.config import (
 )
 from ars_analysis.reports.data_checks import DataInfo, check_data, data_fingerprint
 from ars_analysis.reports.html import (
-    _index_href,
-    _inline_charts,
     client_notebook,
     error_page,
     notebook_html,
@@ -114,10 +112,6 @@ from ars_analysis.reports.jobs import (
     select_jobs,
 )
 from ars_analysis.reports.runner import (
-    _on_disk,
-    _publish,
-    _recover_job_dirs,
-    _staging_dir,
     build_index,
     client_info,
     render,
@@ -126,8 +120,6 @@ from ars_analysis.reports.runner import (
     write_batch_pages,
 )
 
-# The underscore names are re-exported for the tests of the runner (atomic publication,
-# recovery, inlined charts); they are not part of the notebooks' API.
 __all__ = [
     "CONFIG_KEYS",
     "ERROR_HTML",

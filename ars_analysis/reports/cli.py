@@ -1,34 +1,22 @@
 """The ``ars render`` subcommand."""
 
 from __future__ import annotations
+
 import argparse
-import ast
-import contextlib
-import datetime as _dt
-import fnmatch
-import hashlib
-import html
-import json
-import multiprocessing
-import os
-import re
-import shutil
 import sys
-import time
-import traceback
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import Any
-import yaml
-from ars_analysis import __version__
-from ars_analysis.data.outputs import atomic_path, write_text
-from ars_analysis.labels import LANGS, check_lang, label
-from ars_analysis.presentation.record import RESULTS_FILE
-from ars_analysis.reports.config import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, INDEX_HTML, ReportConfigError, load_config
+
+from ars_analysis.reports.config import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    INDEX_HTML,
+    ReportConfigError,
+    load_config,
+)
 from ars_analysis.reports.jobs import expand_jobs, select_jobs
 from ars_analysis.reports.runner import render, summary
+
 
 def _cmd_render(args: argparse.Namespace) -> int:
     if args.jobs < 1:
@@ -46,7 +34,12 @@ def _cmd_render(args: argparse.Namespace) -> int:
         if args.output:
             cfg.output_dir = Path(args.output).resolve()
         results = render(
-            cfg, jobs=args.jobs, only=args.only, timeout=args.timeout, progress=not args.quiet
+            cfg,
+            jobs=args.jobs,
+            only=args.only,
+            timeout=args.timeout,
+            progress=not args.quiet,
+            engine=args.engine,
         )
     except ReportConfigError as exc:
         print(f"ars render: {exc}", file=sys.stderr)
@@ -54,6 +47,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     print(summary(results))
     print(f"index: {cfg.output_dir / INDEX_HTML}")
     return EXIT_OK if all(r["status"] == "ok" for r in results) else EXIT_FAILED
+
 
 def add_cli(subparsers) -> argparse.ArgumentParser:
     """Add the ``render`` subcommand to the ``ars`` command's subparsers."""
@@ -91,6 +85,13 @@ def add_cli(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--output", default=None, help="output folder (overrides the config's output_dir)"
+    )
+    p.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default=None,
+        help="engine of the aggregations (default: $ARS_ENGINE, else the client "
+        "configuration's engine, else duckdb)",
     )
     p.add_argument("--list", action="store_true", help="list the job names and exit")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -4,33 +4,19 @@ The format of the file is described in :mod:`ars_analysis.reports`.
 """
 
 from __future__ import annotations
-import argparse
-import ast
-import contextlib
+
 import datetime as _dt
-import fnmatch
-import hashlib
-import html
-import json
-import multiprocessing
 import os
 import re
-import shutil
-import sys
-import time
-import traceback
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
-import yaml
+
 from pydantic import AfterValidator, Field, field_validator
-from ars_analysis import __version__
+
 from ars_analysis.config import ConfigError, ConfigModel, problem, read_yaml, validate_config
-from ars_analysis.data.outputs import atomic_path, write_text
-from ars_analysis.labels import LANGS, check_lang, label
-from ars_analysis.presentation.record import RESULTS_FILE
+from ars_analysis.labels import LANGS
 
 #: The notebook parameters the runner sets for every job.
 RUNNER_PARAMETERS = (
@@ -60,14 +46,17 @@ RENDER_LOG = "render.log"
 #: Exit codes of ``ars render``.
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
+
 class ReportConfigError(ConfigError):
     """The report config or a job's parameters are invalid (nothing was run)."""
+
 
 # --------------------------------------------------------------------------------------------
 # safe names
 # --------------------------------------------------------------------------------------------
 
 _UNSAFE = re.compile(r"[^\w\-.]+", flags=re.UNICODE)
+
 
 def safe_name(name: Any) -> str:
     """A file-system-safe folder name for ``name`` that keeps Chinese characters.
@@ -91,6 +80,7 @@ def safe_name(name: Any) -> str:
     text = re.sub(r"_+", "_", text).strip("_").lstrip(".").strip("_")
     return text[:120] or "_"
 
+
 def job_dir(output_root: str | os.PathLike, name: str) -> Path:
     """The folder of job ``name`` inside ``output_root``; never outside it.
 
@@ -106,6 +96,7 @@ def job_dir(output_root: str | os.PathLike, name: str) -> Path:
     if path.parent != root:
         raise ValueError(f"report folder for job {name!r} would escape {root}: {path}")
     return path
+
 
 # --------------------------------------------------------------------------------------------
 # config -> jobs
@@ -131,6 +122,7 @@ class Job:
     def executed_path(self) -> Path:
         return self.out_dir / self.notebook.name
 
+
 @dataclass
 class ReportConfig:
     """A parsed report config file (see the module docstring)."""
@@ -150,9 +142,11 @@ class ReportConfig:
     #: The client's configuration YAML (None: the packaged sample client's).
     client_config: Path | None = None
 
+
 def default_config_path() -> Path:
     """The packaged default config (renders ``data/sample`` from the repository root)."""
     return Path(str(resources.files("ars_analysis") / "config" / "reports.yml"))
+
 
 def _date_or_none(value: Any, where: str) -> str | None:
     if value is None:
@@ -166,6 +160,7 @@ def _date_or_none(value: Any, where: str) -> str | None:
             f"{where}: expected an ISO date (YYYY-MM-DD) or null, got {value!r}"
         ) from None
 
+
 def _langs(value: Any, where: str) -> list[str]:
     values = value if isinstance(value, list) else [value]
     if not values or any(v not in LANGS for v in values):
@@ -173,6 +168,7 @@ def _langs(value: Any, where: str) -> list[str]:
             f"{where}: lang must be one of {list(LANGS)} (or a list), got {value!r}"
         )
     return values
+
 
 def _iso_date(value: Any) -> Any:
     if value is None or isinstance(value, _dt.date):
@@ -192,8 +188,10 @@ def _lang_spec(value: Any) -> Any:
 
 
 def _regions_spec(value: Any) -> Any:
-    ok = value is None or value == "all" or (
-        isinstance(value, list) and all(isinstance(r, str) and r for r in value)
+    ok = (
+        value is None
+        or value == "all"
+        or (isinstance(value, list) and all(isinstance(r, str) and r for r in value))
     )
     if not ok:
         raise problem("", "'all' or a list of region names", value)

@@ -94,7 +94,9 @@ def check(target: str | Path, *, show: bool = True, out=print) -> int:
             continue
         out(f"ok {f} ({kind})")
         if show:
-            text = yaml.safe_dump(merged, allow_unicode=True, sort_keys=False, default_flow_style=None)
+            text = yaml.safe_dump(
+                merged, allow_unicode=True, sort_keys=False, default_flow_style=None
+            )
             out("  " + text.replace("\n", "\n  ").rstrip())
     out(f"{len(files) - bad} of {len(files)} file(s) valid")
     return 1 if bad else 0

@@ -5,32 +5,14 @@ only when a job lists ``regions: all`` or a period must be checked against the s
 """
 
 from __future__ import annotations
-import argparse
-import ast
-import contextlib
-import datetime as _dt
-import fnmatch
+
 import hashlib
-import html
-import json
-import multiprocessing
 import os
 import re
-import shutil
-import sys
-import time
-import traceback
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import Any
-import yaml
-from ars_analysis import __version__
-from ars_analysis.data.outputs import atomic_path, write_text
-from ars_analysis.labels import LANGS, check_lang, label
-from ars_analysis.presentation.record import RESULTS_FILE
+
 from ars_analysis.reports.config import Job, ReportConfig, ReportConfigError
+
 
 class DataInfo:
     """Facts about the data folder the index and region expansion need (loaded lazily, once)."""
@@ -94,6 +76,7 @@ class DataInfo:
         """Short sha256 over the names and bytes of the data files (and the mapping file)."""
         return data_fingerprint(self.data_path, self.mapping_path)
 
+
 def data_fingerprint(
     data_path: str | os.PathLike, mapping_path: str | os.PathLike | None = None
 ) -> str:
@@ -127,6 +110,7 @@ def data_fingerprint(
                 h.update(chunk)
         h.update(b"\0")
     return h.hexdigest()[:12]
+
 
 def check_data(cfg: ReportConfig, jobs: list[Job], data: DataInfo) -> None:
     """Check the data-dependent parameters of ``jobs`` before any job runs.

@@ -384,7 +384,9 @@ def _table(slide, box, rows, widths, lang, *, max_pt=14, min_pt=10, right=(), he
     for j, cw in enumerate(widths):
         table.columns[j].width = Inches(cw)
     for i, row in enumerate(rows):
-        table.rows[i].height = Inches(max(text_height(c, cw, size) for c, cw in zip(row, widths, strict=True)))
+        table.rows[i].height = Inches(
+            max(text_height(c, cw, size) for c, cw in zip(row, widths, strict=True))
+        )
         for j, text in enumerate(row):
             cell = table.cell(i, j)
             cell.margin_left = cell.margin_right = Inches(INSET_X)

@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-from ars_analysis.reports.pages import back_link, index_file, last_good_link, set_back_link
-import argparse
-import ast
 import contextlib
-import datetime as _dt
-import fnmatch
-import hashlib
 import html
-import json
-import multiprocessing
 import os
 import re
-import shutil
-import sys
-import time
-import traceback
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
-from typing import Any
-import yaml
-from ars_analysis import __version__
-from ars_analysis.data.outputs import atomic_path, write_text
-from ars_analysis.labels import LANGS, check_lang, label
-from ars_analysis.presentation.record import RESULTS_FILE
+
+from ars_analysis.labels import label
+from ars_analysis.reports.pages import back_link, index_file, last_good_link, set_back_link
 
 # --------------------------------------------------------------------------------------------
 # HTML
@@ -35,9 +16,11 @@ from ars_analysis.presentation.record import RESULTS_FILE
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
+
 def strip_ansi(text: str) -> str:
     """Remove terminal colour codes (tracebacks from the kernel carry them)."""
     return _ANSI.sub("", text)
+
 
 def client_notebook(nb, lang: str | None = None):
     """A copy of an executed notebook fit for the client: no stderr/warnings, no errors shown,
@@ -67,6 +50,7 @@ def client_notebook(nb, lang: str | None = None):
     nb.cells = keep
     return nb
 
+
 def notebook_html(nb, title: str, lang: str = "zh", index_href: str | None = None) -> str:
     """Client-ready, self-contained HTML of an executed notebook (see
     :mod:`ars_analysis.presentation.page`); its "back to the index" link (the report opening's,
@@ -79,16 +63,19 @@ def notebook_html(nb, title: str, lang: str = "zh", index_href: str | None = Non
         return set_back_link(text, index_href) if index_href else text
     return text.replace("<body>\n", "<body>\n" + back_link(index_href or "../index.html", lang), 1)
 
+
 def _index_href(lang: str, index_lang: str) -> str:
     """Link from a job's page to the index in the page's language (``../index.html`` in the
     client's language, ``../index-en.html`` for its twin)."""
 
     return "../" + index_file(lang, index_lang)
 
+
 def _page(title: str, body: str, lang: str) -> str:
     from ars_analysis.presentation.page import page
 
     return page(title, body, lang)
+
 
 def error_page(
     job_name: str,
@@ -125,6 +112,7 @@ def error_page(
         )
     return _page(title, "\n".join(parts), lang)
 
+
 # --------------------------------------------------------------------------------------------
 # running one job (in a worker process)
 # --------------------------------------------------------------------------------------------
@@ -152,6 +140,7 @@ def _failing_cell(nb) -> tuple[int | None, str | None, str | None]:
     if started:
         return started[-1], nb.cells[started[-1]].source, None
     return None, None, None
+
 
 @contextlib.contextmanager
 def _inline_charts():

@@ -1,32 +1,24 @@
 """Jobs of a batch: notebook parameter introspection, job expansion and checks, selection."""
 
 from __future__ import annotations
-import argparse
+
 import ast
-import contextlib
-import datetime as _dt
 import fnmatch
-import hashlib
-import html
 import json
-import multiprocessing
 import os
-import re
-import shutil
-import sys
-import time
-import traceback
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
-from importlib import resources
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-import yaml
-from ars_analysis import __version__
-from ars_analysis.data.outputs import atomic_path, write_text
-from ars_analysis.labels import LANGS, check_lang, label
-from ars_analysis.presentation.record import RESULTS_FILE
-from ars_analysis.reports.config import Job, ReportConfig, ReportConfigError, _date_or_none, _langs, job_dir, safe_name
+
+from ars_analysis.reports.config import (
+    Job,
+    ReportConfig,
+    ReportConfigError,
+    _date_or_none,
+    _langs,
+    job_dir,
+    safe_name,
+)
 from ars_analysis.reports.data_checks import DataInfo
 
 # --------------------------------------------------------------------------------------------
@@ -43,6 +35,7 @@ class Param:
     #: Python type inferred from the literal default; None = anything JSON-able.
     kind: type | None = None
 
+
 def _type_of(value: Any) -> type | None:
     if value is None:
         return None
@@ -52,6 +45,7 @@ def _type_of(value: Any) -> type | None:
     if isinstance(value, tuple):
         return list
     return None
+
 
 def notebook_parameters(path: str | os.PathLike) -> dict[str, Param]:
     """Names, literal defaults and inferred types of the notebook's ``parameters`` cell.
@@ -95,12 +89,14 @@ def notebook_parameters(path: str | os.PathLike) -> dict[str, Param]:
             params[name] = Param(name, default, _type_of(default))
     return params
 
+
 def _jsonable(value: Any) -> bool:
     try:
         json.dumps(value)
     except (TypeError, ValueError):
         return False
     return True
+
 
 def check_value(param: Param, value: Any) -> str | None:
     """Why ``value`` does not fit ``param`` (None if it fits).
@@ -131,6 +127,7 @@ def check_value(param: Param, value: Any) -> str | None:
         f"got {type(value).__name__} {value!r}"
     )
 
+
 def notebook_path(path: Path, notebook: Path) -> str:
     """``path`` as the notebook's kernel should see it: relative to the notebook's folder (its
     working directory under papermill), so reports show ``../data/sample`` rather than a
@@ -145,6 +142,7 @@ def notebook_path(path: Path, notebook: Path) -> str:
         ).as_posix()
     except ValueError:
         return str(Path(path).resolve())
+
 
 def expand_jobs(cfg: ReportConfig, data: DataInfo | None = None) -> list[Job]:
     """The concrete jobs of ``cfg``: region and language lists expanded, parameters merged.
@@ -225,6 +223,7 @@ def expand_jobs(cfg: ReportConfig, data: DataInfo | None = None) -> list[Job]:
         job.parameters["output_dir"] = notebook_path(job.out_dir, job.notebook)
     return jobs
 
+
 def check_jobs(jobs: list[Job]) -> None:
     """Check every job's parameters against its notebook's ``parameters`` cell.
 
@@ -256,6 +255,7 @@ def check_jobs(jobs: list[Job]) -> None:
             "invalid job parameters (nothing was run):\n  " + "\n  ".join(problems)
         )
 
+
 def select_jobs(jobs: list[Job], only: str | None) -> list[Job]:
     """Jobs whose name matches the glob ``only`` (comma-separated globs; a bare word = substring)."""
     if not only:
@@ -263,6 +263,7 @@ def select_jobs(jobs: list[Job], only: str | None) -> list[Job]:
     patterns = [p.strip() for p in only.split(",") if p.strip()]
     patterns = [p if any(ch in p for ch in "*?[") else f"*{p}*" for p in patterns]
     return [j for j in jobs if any(fnmatch.fnmatchcase(j.name, p) for p in patterns)]
+
 
 # --------------------------------------------------------------------------------------------
 # the index page

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from ars_analysis.data.outputs import write_text
-from ars_analysis.reports.config import safe_name
 from ars_analysis.labels import LANGS, check_lang, has_label, label
 from ars_analysis.presentation.blocks import SUMMARY_FILE
 from ars_analysis.presentation.tables import place_name
+from ars_analysis.reports.config import safe_name
 
 INDEX_HTML = "index.html"
 REPORT_HTML = "report.html"
@@ -184,7 +184,6 @@ def last_good_link(last_good: dict[str, str], lang: str, folder: str = "") -> st
     href = f"{folder}/{last_good['html']}" if folder else str(last_good["html"])
     text = _L("last_good_link", lang, rendered=rendered or "—")
     return f'<a href="{_esc(href)}">{_esc(text)}</a>'
-
 
 
 def _scope_key(region: str | None) -> tuple[int, str]:

@@ -6,38 +6,53 @@ What a job is, the config file and what each job writes are described in the pac
 
 from __future__ import annotations
 
-from ars_analysis.data.snapshot import batch_env, environment
-from ars_analysis.reports.pages import collect, index_page, summary_scopes
-from ars_analysis.reports.pages import write_batch_pages as write_pages
-import argparse
-import ast
 import contextlib
 import datetime as _dt
-import fnmatch
-import hashlib
-import html
 import json
 import multiprocessing
 import os
-import re
 import shutil
 import sys
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
-import yaml
+
 from ars_analysis import __version__
 from ars_analysis.data.outputs import atomic_path, write_text
-from ars_analysis.labels import LANGS, check_lang, label
+from ars_analysis.data.snapshot import batch_env, environment
+from ars_analysis.labels import check_lang, label
 from ars_analysis.presentation.record import RESULTS_FILE
-from ars_analysis.reports.config import ERROR_HTML, Job, RENDER_LOG, REPORT_HTML, ReportConfig, ReportConfigError, STATUS_FILE, load_config
-from ars_analysis.reports.jobs import _job_period, check_jobs, expand_jobs, notebook_path, select_jobs
+from ars_analysis.reports.config import (
+    ERROR_HTML,
+    RENDER_LOG,
+    REPORT_HTML,
+    STATUS_FILE,
+    Job,
+    ReportConfig,
+    ReportConfigError,
+    load_config,
+)
 from ars_analysis.reports.data_checks import DataInfo, check_data
-from ars_analysis.reports.html import _failing_cell, _index_href, _inline_charts, error_page, notebook_html, strip_ansi
+from ars_analysis.reports.html import (
+    _failing_cell,
+    _index_href,
+    _inline_charts,
+    error_page,
+    notebook_html,
+    strip_ansi,
+)
+from ars_analysis.reports.jobs import (
+    _job_period,
+    check_jobs,
+    expand_jobs,
+    notebook_path,
+    select_jobs,
+)
+from ars_analysis.reports.pages import collect, index_page, summary_scopes
+from ars_analysis.reports.pages import write_batch_pages as write_pages
+
 
 def _job_files(out_dir: Path, notebook_name: str) -> list[Path]:
     """The files of ``out_dir`` a run of the job writes (report, error page, notebook, ...)."""
@@ -54,6 +69,7 @@ def _job_files(out_dir: Path, notebook_name: str) -> list[Path]:
             or p.suffix == ".xlsx"
         )
     ]
+
 
 def failed_notebook_name(notebook_name: str) -> str:
     """Name of a failed run's executed notebook kept beside the last good report
@@ -101,6 +117,7 @@ _STAGING = ".rendering-"
 
 _RETIRED = ".previous-"
 
+
 def _staging_dir(out_dir: Path) -> Path:
     """A fresh folder beside ``out_dir`` where a run writes until it is complete."""
     staging = out_dir.parent / f".{out_dir.name}{_STAGING}{os.getpid()}"
@@ -108,6 +125,7 @@ def _staging_dir(out_dir: Path) -> Path:
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     return staging
+
 
 def _publish(staging: Path, out_dir: Path, notebook_name: str) -> None:
     """Replace ``out_dir`` by the complete ``staging`` folder.
@@ -134,6 +152,7 @@ def _publish(staging: Path, out_dir: Path, notebook_name: str) -> None:
     else:
         os.replace(staging, out_dir)
 
+
 def _pid_alive(pid: int) -> bool:
     """Whether process ``pid`` runs (a zombie, killed but not yet reaped, does not)."""
     try:
@@ -155,6 +174,7 @@ def _pid_alive(pid: int) -> bool:
         return True
     return True
 
+
 def _recover_job_dirs(root: Path) -> None:
     """Clean up after an interrupted run: staging folders of dead runs are removed, a job folder
     renamed aside and not replaced is put back."""
@@ -172,6 +192,7 @@ def _recover_job_dirs(root: Path) -> None:
                 os.replace(p, final)
             else:
                 shutil.rmtree(p, ignore_errors=True)
+
 
 def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
     """Execute one job with papermill and write its outputs; never raises for a notebook error.
@@ -276,6 +297,7 @@ def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
         _publish(out_dir, final_dir, job.notebook.name)
     return result
 
+
 def _end_with_parent(parent_pid: int) -> None:
     """Make this worker die with the ``ars render`` process (and take its kernels along).
 
@@ -310,6 +332,7 @@ def _end_with_parent(parent_pid: int) -> None:
 
     threading.Thread(target=watch, name="ars-parent-watchdog", daemon=True).start()
 
+
 def _init_worker(log_path: str, parent_pid: int | None = None) -> None:
     """Send the worker's (and its kernels') stderr to the run log, not to the user's terminal;
     end the worker when ``parent_pid`` (the ``ars render`` process) ends."""
@@ -318,6 +341,7 @@ def _init_worker(log_path: str, parent_pid: int | None = None) -> None:
     os.close(fd)
     if parent_pid is not None:
         _end_with_parent(parent_pid)
+
 
 def _failure(job: Job, message: str, tb: str | None, lang: str) -> dict[str, Any]:
     """Result of a job that failed outside its notebook; writes its error page if it can (a
@@ -344,6 +368,7 @@ def _failure(job: Job, message: str, tb: str | None, lang: str) -> dict[str, Any
         pass
     return result
 
+
 def _run_job_safely(job: Job, lang_index: str) -> dict[str, Any]:
     try:
         return run_job(job, lang_index)
@@ -352,6 +377,23 @@ def _run_job_safely(job: Job, lang_index: str) -> dict[str, Any]:
         shutil.rmtree(staging, ignore_errors=True)
         lang = job.parameters.get("lang") or lang_index
         return _failure(job, f"{type(exc).__name__}: {exc}", traceback.format_exc(), lang)
+
+
+def _engine_env(cfg: ReportConfig, engine: str | None) -> dict[str, str]:
+    """The engine environment of the batch's jobs; an unusable engine stops the run."""
+    from ars_analysis.client import load_client_config
+    from ars_analysis.data.engines import EngineUnavailable, check_available, engine_env
+
+    client = load_client_config(cfg.client_config)
+    try:
+        env = engine_env(
+            engine, client.engine, master=client.spark.master, conf=dict(client.spark.conf)
+        )
+        check_available(env["ARS_ENGINE"])
+    except (EngineUnavailable, ValueError) as exc:
+        raise ReportConfigError(str(exc)) from None
+    return env
+
 
 def client_info(cfg: ReportConfig) -> tuple[str | dict, dict]:
     """The client's name (the client configuration's ``client``, else the report config's
@@ -366,6 +408,7 @@ def client_info(cfg: ReportConfig) -> tuple[str | dict, dict]:
     except ClientConfigError as exc:
         raise ReportConfigError(str(exc)) from None
     return (client.client or cfg.client), dict(client.region_names or {})  # str or {lang: name}
+
 
 def build_index(
     results: list[dict], cfg: ReportConfig, data: DataInfo, *, lang: str | None = None
@@ -388,6 +431,7 @@ def build_index(
         places=places,
     )
 
+
 def write_batch_pages(results: list[dict], cfg: ReportConfig, data: DataInfo) -> list[Path]:
     """Write the executive summaries and both indexes of a batch into ``cfg.output_dir``."""
 
@@ -402,6 +446,7 @@ def write_batch_pages(results: list[dict], cfg: ReportConfig, data: DataInfo) ->
         places=places,
     )
 
+
 # --------------------------------------------------------------------------------------------
 # the runner
 # --------------------------------------------------------------------------------------------
@@ -415,8 +460,13 @@ def render(
     timeout: float | None = None,
     progress: bool = True,
     base: str | os.PathLike | None = None,
+    engine: str | None = None,
 ) -> list[dict[str, Any]]:
     """Run the jobs of a report config in parallel; return one result dict per job.
+
+    ``engine`` (``--engine``; else ``$ARS_ENGINE``, else the client configuration's ``engine``)
+    runs the aggregations of every job; on Spark each job's kernel creates one Spark session
+    and reuses it for all the job's aggregations, so at most ``jobs`` sessions run at once.
 
     Parameters are checked for every selected job before any job runs
     (:class:`ReportConfigError`). A failing job does not stop the others. ``timeout`` overrides
@@ -438,6 +488,7 @@ def render(
     check_jobs(selected)
     check_data(cfg, selected, data)
     client_info(cfg)  # an invalid client configuration stops the run before any job
+    engine_vars = _engine_env(cfg, engine)
     cfg.output_dir.mkdir(parents=True, exist_ok=True)
     _recover_job_dirs(cfg.output_dir)
     # the data loaded and validated once, read by every job's kernel
@@ -453,7 +504,7 @@ def render(
     meta = {"fingerprint": data.fingerprint(), "version": __version__}
     for j in selected:
         j.meta = {**meta, "period": _job_period(j.parameters, data_period)}
-        j.env = {**j.env, **env}
+        j.env = {**j.env, **env, **engine_vars}
 
     from tqdm import tqdm
 
@@ -496,6 +547,7 @@ def render(
     write_batch_pages(_on_disk(all_jobs, results), cfg, data)
     return results
 
+
 def _on_disk(jobs: list[Job], results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What the index shows: every job of the config as its folder says (``status.json``); a
     status whose page is not on disk is shown as failed, a job never run is left out."""
@@ -518,6 +570,7 @@ def _on_disk(jobs: list[Job], results: list[dict[str, Any]]) -> list[dict[str, A
             }
         out.append({**status, "name": j.name})
     return out
+
 
 def summary(results: list[dict[str, Any]]) -> str:
     """A plain-text summary of a run (printed at the end of ``ars render``)."""

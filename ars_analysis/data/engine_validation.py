@@ -1,0 +1,504 @@
+"""The large tables (sales, visits) kept in the engine, and their validation there.
+
+With ``load_dataset(..., engine="duckdb" | "spark")`` (``ars validate --engine``) the sales lines
+and the visit log are not read into pandas: the :class:`~ars_analysis.data.dataset.Dataset`
+holds an :class:`EngineTable` - where the lines are (a CSV or Parquet file, a glob, a folder of
+Parquet files, or a Spark table ``spark:db.table``) and which source header feeds which
+contract column - while the small tables (customers, terminals, products, reps, targets,
+receivables) are loaded into pandas as before. The aggregations
+(:mod:`ars_analysis.compose.aggregate`) read an :class:`EngineTable` in the engine.
+
+:func:`validate_engine_table` checks such a table with Ibis aggregates that the engine runs:
+one pass counts, per column, the missing values, the values that cannot be read as a number or
+date, the values below the contract's minimum, and (sales) the mixed-sign lines, returns and
+negative costs; further queries count duplicate keys and the values not found in the small
+tables (orphans, an anti-join against the master data). Only when a count is not zero are the
+first offending lines fetched, for the message. The results are rows of the data-quality
+table like those of :mod:`ars_analysis.data.validation`, with one difference: an engine has no
+row numbers (Spark reads a file in parallel), so ``rows`` is empty and the message shows the
+first offending lines by content.
+
+pandera's Ibis backend covers the per-column checks only (not the cross-table orphans and
+sign rules, nor the first offending lines), so the checks are written as Ibis aggregates.
+
+What an engine table needs: UTF-8 CSV with a header row, or Parquet; dates as ``YYYY-MM-DD``
+(or Parquet dates); no mapping ``compute``, ``returns``, ``drop_if_empty`` or ``derive_from``
+on it. Otherwise the loader reads the table into pandas as usual and says so in a warning.
+
+Examples
+--------
+>>> import pandas as pd, tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> pd.DataFrame({"date": ["2025-01-02", "2025-13-01"], "customer_id": ["C1", "C9"],
+...     "product_id": ["P1", "P1"], "quantity": [1, 2], "revenue": [10, -5]}
+...     ).to_csv(folder / "sales.csv", index=False)
+>>> lines = EngineTable("sales", str(folder / "sales.csv"), "sales.csv",
+...     {c: c for c in ("date", "customer_id", "product_id", "quantity", "revenue")})
+>>> q = validate_engine_table(lines, {"customers": pd.DataFrame({"customer_id": ["C1"]})})
+>>> q[["severity", "column", "check", "n_rows"]].values.tolist()
+[['fatal', 'date', 'not_a_date', 1], ['fatal', 'quantity,revenue', 'mixed_sign', 1], \
+['fatal', 'customer_id', 'unknown_reference', 1]]
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ars_analysis.data.contract import TABLES
+from ars_analysis.data.engines import connect, engine_name
+from ars_analysis.data.quality import REFERENCE_SEVERITY, QualityLog, short_repr
+
+__all__ = ["LARGE_TABLES", "EngineTable", "engine_headers", "validate_engine_table"]
+
+#: Contract tables that stay in the engine when an engine is chosen for loading.
+LARGE_TABLES = ("sales", "visits")
+#: How many offending lines a message shows.
+EXAMPLES = 3
+
+_KIND_TYPE = {"number": "float64", "date": "date", "datetime": "timestamp"}
+_KIND_CHECK = {"number": "not_a_number", "date": "not_a_date", "datetime": "not_a_datetime"}
+_KIND_WORD = {"number": "a number", "date": "a date (YYYY-MM-DD)", "datetime": "a date and time"}
+
+
+def _name(prefix: str) -> str:
+    return f"ars_{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def _files(source: str) -> list[str]:
+    p = Path(source)
+    if p.is_dir():
+        found = sorted(str(f) for f in p.rglob("*.parquet"))
+    else:
+        found = sorted(glob.glob(os.fspath(source)))
+    if not found:
+        raise FileNotFoundError(f"no file matches {source}")
+    return found
+
+
+def _raw_table(con, source: str):
+    """The source as read by the engine, every CSV column as text (so that unreadable values
+    can be counted), Parquet columns as stored."""
+    if source.startswith("spark:"):
+        if con.name != "pyspark":
+            raise ValueError(f"{source!r} names a Spark table: use the spark engine")
+        return con.table(source.removeprefix("spark:"))
+    files = _files(source)
+    parquet = all(f.endswith(".parquet") for f in files)
+    name = _name("raw")
+    if con.name == "duckdb":
+        if parquet:
+            con.raw_sql(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({files!r})")
+        else:
+            con.raw_sql(
+                f"CREATE VIEW {name} AS SELECT * FROM read_csv({files!r}, header=true, "
+                "all_varchar=true)"
+            )
+    else:
+        reader = con._session.read
+        frame = reader.parquet(*files) if parquet else reader.csv(files, header=True)
+        frame.createOrReplaceTempView(name)
+    return con.table(name)
+
+
+def engine_headers(source: str, engine: str | None = None) -> list[str]:
+    """The column names of a large table's source, read by the engine (no line is read)."""
+    con = connect(engine)
+    try:
+        return list(_raw_table(con, str(source)).columns)
+    finally:
+        if con.name == "duckdb":
+            con.disconnect()
+
+
+@dataclass
+class EngineTable:
+    """A large contract table that stays in the engine (see the module docstring).
+
+    Only the description is kept (and pickled by the batch snapshot): the source, the column
+    mapping and the analysis period; each use opens it in the engine it is given.
+
+    Attributes
+    ----------
+    table : str
+        Contract table (``sales`` or ``visits``).
+    source : str
+        File, glob, folder of Parquet files, or ``spark:<table name>``.
+    file : str
+        The name shown in messages.
+    columns : dict of str to str
+        Contract column -> source column.
+    period : (start, end) or None
+        Keep only lines dated in this range (sales ``date``).
+    """
+
+    table: str
+    source: str
+    file: str
+    columns: dict[str, str] = field(default_factory=dict)
+    period: tuple | None = None
+
+    def raw(self, con):
+        """The mapped source columns under their contract names, unparsed."""
+        raw = _raw_table(con, self.source)
+        return raw.select(**{c: raw[h] for c, h in self.columns.items()})
+
+    def typed(self, raw):
+        """Parsed columns (numbers, dates, times; unreadable values become NULL)."""
+        return raw.select(**self.parsed(raw))
+
+    def parsed(self, raw) -> dict:
+        """The parsing expressions over ``raw``, by contract column."""
+        spec = TABLES[self.table]
+        out = {}
+        for c in raw.columns:
+            kind = spec.column(c).kind
+            value = raw[c]
+            if kind in _KIND_TYPE:
+                if value.type().is_string():
+                    value = value.strip().nullif("").try_cast(_KIND_TYPE[kind])
+                elif not (kind == "number" and value.type().is_numeric()):
+                    value = value.cast(_KIND_TYPE[kind])
+                elif kind == "number":
+                    value = value.cast("float64")
+            else:
+                value = value.cast("string").strip().nullif("")
+            out[c] = value
+        return out
+
+    def to_ibis(self, con):
+        """The table for analyses: parsed, restricted to :attr:`period`."""
+        t = self.typed(self.raw(con))
+        if self.period is not None and "date" in t.columns:
+            start, end = self.period
+            if start is not None:
+                t = t.filter(t.date >= pd.Timestamp(start).date())
+            if end is not None:
+                t = t.filter(t.date <= pd.Timestamp(end).date())
+        return t
+
+    def count(self, engine: str | None = None) -> int:
+        """Number of lines (in the period), counted by the engine."""
+        return int(_scalar(self, engine, lambda t: t.count()))
+
+    def date_range(self, engine: str | None = None) -> tuple | None:
+        """First and last ``date`` (sales), from the engine."""
+        con = connect(engine)
+        try:
+            t = self.to_ibis(con)
+            row = _fetch(t.aggregate(lo=t.date.min(), hi=t.date.max()))
+        finally:
+            if con.name == "duckdb":
+                con.disconnect()
+        lo, hi = row["lo"].iloc[0], row["hi"].iloc[0]
+        return None if pd.isna(lo) else (pd.Timestamp(lo), pd.Timestamp(hi))
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __repr__(self) -> str:
+        return f"EngineTable({self.table} <- {self.file})"
+
+
+def _scalar(et: EngineTable, engine, fn):
+    con = connect(engine)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return fn(et.to_ibis(con)).to_pyarrow().as_py()
+    finally:
+        if con.name == "duckdb":
+            con.disconnect()
+
+
+def _int(value) -> int:
+    """A count from an engine (an empty SUM is NULL on Spark)."""
+    return 0 if value is None or pd.isna(value) else int(value)
+
+
+def _fetch(expr) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        return expr.to_pandas()
+
+
+def _examples(table, cond, columns: list[str]) -> str:
+    """The first offending lines, by content (``date=2025-13-01, customer_id=C9``)."""
+    rows = _fetch(table.filter(cond).select(*columns).limit(EXAMPLES))
+    shown = []
+    for r in rows.itertuples(index=False):
+        parts = [
+            f"{c}={short_repr(v)[1:-1] if isinstance(v, str) else v}"
+            for c, v in zip(columns, r, strict=True)
+            if not (v is None or (isinstance(v, float) and pd.isna(v)))
+        ]
+        shown.append("(" + ", ".join(parts) + ")")
+    return "; ".join(shown)
+
+
+def _as_table(con, frame: pd.DataFrame, column: str):
+    """One column of distinct values of a small (pandas) table, as an engine table."""
+    import ibis
+
+    values = pd.DataFrame(
+        {"_key": pd.Series(frame[column].dropna().astype(str).unique(), dtype=object)}
+    )
+    mem = ibis.memtable(values, schema={"_key": "string"})
+    if con.name == "duckdb":
+        return mem
+    import pyarrow as pa
+
+    name = _name("keys")
+    con._session.createDataFrame(pa.Table.from_pandas(values)).createOrReplaceTempView(name)
+    return con.table(name)
+
+
+def validate_engine_table(
+    table: EngineTable,
+    small: dict[str, pd.DataFrame] | None = None,
+    *,
+    engine: str | None = None,
+    period: tuple | None = None,
+) -> pd.DataFrame:
+    """Validate a large table in the engine; the data-quality rows it finds.
+
+    Parameters
+    ----------
+    table : EngineTable
+        The large table.
+    small : dict of str to DataFrame, optional
+        The small contract tables (pandas), for the orphan checks.
+    engine : {"duckdb", "spark"}, optional
+        See :func:`ars_analysis.data.engines.engine_name`.
+    period : (start, end), optional
+        Sales lines dated outside it are counted (warning) and left out (the table's
+        :attr:`~EngineTable.period` is set).
+
+    Returns
+    -------
+    DataFrame
+        Rows of the data-quality table (:data:`ars_analysis.data.dataset.QUALITY_COLUMNS`).
+    """
+    import ibis
+
+    small = {k: v for k, v in (small or {}).items() if isinstance(v, pd.DataFrame)}
+    spec = TABLES[table.table]
+    log = QualityLog()
+    file = table.file
+    for c in spec.required_columns:
+        if c not in table.columns:
+            col = spec.column(c)
+            log.add(
+                "fatal",
+                table.table,
+                file,
+                c,
+                "missing_column",
+                [],
+                f"required column {c!r} not found in {file}",
+                f"{col.description}; a header named {c!r} or an alias "
+                f"({', '.join(col.aliases[:6])}), or a mapping file entry",
+                n_rows=0,
+            )
+    con = connect(engine_name(engine))
+    held = None
+    try:
+        raw = table.raw(con)
+        both = raw.select(*[raw[c].name(f"raw_{c}") for c in raw.columns], **table.parsed(raw))
+        # the parsed lines are held once (DuckDB's compressed store, spilled to disk beyond its
+        # memory limit; Spark's cache): the counts, examples, duplicates and orphans below
+        # read them instead of parsing the source again
+        both = both.cache()
+        held = both
+        t = both.select(*raw.columns)
+        cols = list(t.columns)
+        shown = [f"raw_{c}" for c in cols]
+        conds: dict[tuple[str, str], object] = {}
+        for c in cols:
+            col = spec.column(c)
+            value, source = both[c], both[f"raw_{c}"]
+            present = source.notnull()
+            if source.type().is_string():
+                present = present & (source.strip() != "")
+            if col.kind in _KIND_CHECK:
+                conds[(c, _KIND_CHECK[col.kind])] = present & value.isnull()
+            if not col.nullable:
+                conds[(c, "empty_value")] = ~present
+            if col.min_value is not None:
+                conds[(c, "below_minimum")] = value < col.min_value
+        if table.table == "sales" and {"quantity", "revenue"} <= set(cols):
+            q, r = both.quantity, both.revenue
+            neg = (q < 0) | (r < 0)
+            pos = (q > 0) | (r > 0)
+            conds[("quantity,revenue", "mixed_sign")] = neg & pos
+            conds[("", "returns")] = neg & ~pos
+            if "cost" in cols:
+                conds[("cost", "negative_cost")] = (both.cost < 0) & ~neg
+        if table.table == "visits" and {"check_in", "check_out"} <= set(cols):
+            conds[("check_out", "checkout_before_checkin")] = both.check_out < both.check_in
+        if period is not None and "date" in cols:
+            # lines outside the period are dropped first and not checked further (as in
+            # pandas); lines whose date cannot be read are kept and reported as such
+            start, end = period
+            outside = ibis.literal(False)
+            if start is not None:
+                outside = outside | (both.date < pd.Timestamp(start).date())
+            if end is not None:
+                outside = outside | (both.date > pd.Timestamp(end).date())
+            outside = outside.fill_null(False)
+            conds = {k: c & ~outside for k, c in conds.items()}
+            conds[("date", "outside_period")] = outside
+            t = t.filter(~outside)
+        names = {key: f"n{i}" for i, key in enumerate(conds)}
+        aggs = {names[k]: ibis.ifelse(cond, 1, 0).sum() for k, cond in conds.items()}
+        aggs["lines"] = both.count()
+        if ("", "returns") in conds:
+            aggs["returns_revenue"] = ibis.ifelse(conds[("", "returns")], both.revenue, 0.0).sum()
+        counts = _fetch(both.aggregate(**aggs)).iloc[0]
+        n_lines = _int(counts["lines"])
+        for (column, check), cond in conds.items():
+            n = _int(counts[names[(column, check)]])
+            if not n:
+                continue
+            ex = "" if check in ("returns", "outside_period") else _examples(both, cond, shown)
+            severity, problem, expected = _describe(spec, column, check, n, ex, counts, period)
+            log.add(severity, table.table, file, column, check, [], problem, expected, n_rows=n)
+        if period is not None:
+            table.period = tuple(period)
+        kept = n_lines - _int(counts.get(names.get(("date", "outside_period"), ""), 0))
+        if table.table == "sales" and kept == 0:
+            log.add(
+                "fatal",
+                "sales",
+                file,
+                "",
+                "no_sales",
+                [],
+                f"{file} has no sales lines"
+                + (" in the analysis period" if period is not None and n_lines else ""),
+                "at least one sales line",
+                n_rows=0,
+            )
+        _duplicates(log, table, t, file)
+        _orphans(log, con, table, t, small, file)
+    finally:
+        if held is not None:
+            held.release()
+        if con.name == "duckdb":
+            con.disconnect()
+    return log.frame()
+
+
+def _describe(spec, column, check, n, ex, counts, period):
+    """Severity, problem and expected text of one counted check."""
+    if check in ("not_a_number", "not_a_date", "not_a_datetime"):
+        kind = spec.column(column).kind
+        return (
+            "fatal",
+            f"{n:,} value(s) cannot be read as {_KIND_WORD[kind]}, e.g. lines {ex}",
+            f"{spec.column(column).description}: {_KIND_WORD[kind]}",
+        )
+    if check == "empty_value":
+        return (
+            "fatal",
+            f"{n:,} empty value(s) in a column that must always be filled, e.g. lines {ex}",
+            f"{spec.column(column).description}: a value in every row",
+        )
+    if check == "below_minimum":
+        col = spec.column(column)
+        return (
+            "fatal",
+            f"{n:,} value(s) below the minimum, e.g. lines {ex}",
+            f"{col.description}: a value >= {col.min_value:g}",
+        )
+    if check == "mixed_sign":
+        return (
+            "fatal",
+            f"{n:,} line(s) with a negative quantity and a positive revenue (or the reverse), "
+            f"e.g. {ex}",
+            "quantity and revenue of the same sign: both >= 0 (a sale) or both <= 0 (a return)",
+        )
+    if check == "returns":
+        total = counts.get("returns_revenue")
+        total = 0.0 if total is None or pd.isna(total) else float(total)
+        return (
+            "warning",
+            f"{n:,} return line(s) (negative quantity and revenue), total revenue "
+            f"{total:,.2f}; kept, they reduce net sales",
+            "returns: quantity <= 0 and revenue <= 0",
+        )
+    if check == "negative_cost":
+        return (
+            "warning",
+            f"{n:,} sale line(s) (not returns) with a negative cost, e.g. {ex}",
+            "cost >= 0 on a sale (a negative cost only on a return line)",
+        )
+    if check == "checkout_before_checkin":
+        return ("warning", f"{n:,} visit(s) end before they start, e.g. {ex}",
+                "check_out after check_in")  # fmt: skip
+    start, end = (None if d is None else f"{pd.Timestamp(d):%Y-%m-%d}" for d in period)
+    return (
+        "warning",
+        f"{n:,} line(s) dated outside the analysis period; dropped",
+        f"dates from {start or 'the start'} to {end or 'the end'}",
+    )
+
+
+def _duplicates(log, table: EngineTable, t, file) -> None:
+    key = [k for k in TABLES[table.table].key if k in t.columns]
+    if not key:
+        return
+    keyed = t.filter(t[key[0]].notnull()) if len(key) == 1 else t
+    groups = keyed.group_by(key).aggregate(_n=keyed.count())
+    dup = groups.filter(groups._n > 1)
+    row = _fetch(dup.aggregate(rows=dup._n.sum(), keys=dup.count())).iloc[0]
+    n = _int(row["rows"])
+    if not n:
+        return
+    ex = _fetch(dup.select(*key).limit(EXAMPLES))
+    shown = "; ".join("/".join(str(v) for v in r) for r in ex.itertuples(index=False))
+    log.add(
+        "fatal",
+        table.table,
+        file,
+        ",".join(key),
+        "duplicate_key",
+        [],
+        f"{n:,} rows share a key value ({int(row['keys']):,} value(s)), e.g. {shown}",
+        f"each {'/'.join(key)} only once",
+        n_rows=n,
+    )
+
+
+def _orphans(log, con, table: EngineTable, t, small, file) -> None:
+    for col, (rtable, rcol) in TABLES[table.table].references.items():
+        if col not in t.columns or rtable not in small or rcol not in small[rtable].columns:
+            continue
+        keys = _as_table(con, small[rtable], rcol)
+        values = t.filter(t[col].notnull())
+        orphans = values.anti_join(keys, values[col] == keys._key)
+        row = _fetch(orphans.aggregate(rows=orphans.count(), values=orphans[col].nunique()))
+        n = _int(row["rows"].iloc[0])
+        if not n:
+            continue
+        ex = _fetch(orphans.select(col).distinct().order_by(col).limit(EXAMPLES))[col]
+        shown = ", ".join(short_repr(v) for v in ex)
+        log.add(
+            REFERENCE_SEVERITY.get((table.table, col), "warning"),
+            table.table,
+            file,
+            col,
+            "unknown_reference",
+            [],
+            f"{n:,} row(s) name {int(row['values'].iloc[0]):,} {col} value(s) not in {rtable}, "
+            f"e.g. {shown}",
+            f"every {col} listed in {rtable}.{rcol}",
+            n_rows=n,
+        )

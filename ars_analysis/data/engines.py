@@ -1,0 +1,265 @@
+"""Engines that run the aggregations and the validation of the large tables: DuckDB or Spark.
+
+The aggregations (:mod:`ars_analysis.compose.aggregate`) and the checks of the large tables
+(:mod:`ars_analysis.data.engine_validation`) are written once as `Ibis <https://ibis-project.org>`_
+expressions; this module gives them an Ibis connection to the chosen engine and the sales or
+visit lines as an engine table, so the lines never pass through pandas.
+
+``duckdb``
+    The embedded default: nothing to install or start, uses every core of one machine and
+    spills to disk beyond its memory limit (:func:`duckdb_config`).
+``spark``
+    For data that already sits in a Spark cluster, or outgrows one machine: ``local[*]``,
+    standalone, YARN, Kubernetes, or Databricks through Databricks Connect. Needs the ``spark``
+    extra (``pip install "ars-analysis[spark]"``) and Java 17 on the machine that runs it.
+
+Which engine (:func:`engine_name`): the ``engine`` argument (``--engine`` on ``ars validate`` and
+``ars render``), else the environment variable :data:`ENV` (``ARS_ENGINE``), else the client
+configuration's ``engine``, else ``duckdb``. Spark settings come from the client configuration
+(``spark: {master: ..., conf: {...}}``) or the environment (:data:`SPARK_MASTER_ENV`,
+:data:`SPARK_CONF_ENV` as JSON); a notebook kernel or a report worker keeps ONE Spark session
+(:func:`spark_session`) for all its jobs.
+
+Examples
+--------
+>>> engine_name("duckdb")
+'duckdb'
+>>> con = connect("duckdb")
+>>> con.name
+'duckdb'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "DEFAULT_ENGINE",
+    "ENGINES",
+    "ENV",
+    "SPARK_CONF_ENV",
+    "SPARK_INSTALL",
+    "SPARK_MASTER_ENV",
+    "EngineUnavailable",
+    "connect",
+    "duckdb_config",
+    "engine_name",
+    "java_available",
+    "spark_available",
+    "spark_session",
+    "check_available",
+    "engine_env",
+]
+
+#: The engines, the default first.
+ENGINES = ("duckdb", "spark")
+DEFAULT_ENGINE = "duckdb"
+#: Environment variable that chooses the engine (overrides the client configuration).
+ENV = "ARS_ENGINE"
+#: Environment variables with the Spark master URL and extra Spark settings (JSON object).
+SPARK_MASTER_ENV = "ARS_SPARK_MASTER"
+SPARK_CONF_ENV = "ARS_SPARK_CONF"
+#: What to install for the Spark engine.
+SPARK_INSTALL = 'pip install "ars-analysis[spark]"'
+
+
+class EngineUnavailable(RuntimeError):
+    """The chosen engine cannot run here (a package or Java is missing); the message says what
+    to install."""
+
+
+def engine_name(engine: str | None = None, configured: str | None = None) -> str:
+    """The engine to use: ``engine``, else ``$ARS_ENGINE``, else ``configured``, else duckdb.
+
+    Examples
+    --------
+    >>> engine_name(None, configured="spark")
+    'spark'
+    >>> engine_name("Spark")
+    'spark'
+    """
+    name = engine or os.environ.get(ENV) or configured or DEFAULT_ENGINE
+    name = str(name).strip().lower()
+    if name not in ENGINES:
+        raise ValueError(
+            f"engine must be one of {', '.join(ENGINES)} (--engine, ${ENV} or the client "
+            f"configuration's 'engine'), got {name!r}"
+        )
+    return name
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not available (e.g. Windows)
+        return None
+
+
+def duckdb_config() -> dict[str, object]:
+    """Settings of the DuckDB connections used here.
+
+    DuckDB by default may use up to 80% of the machine's memory. The distinct counts build hash
+    tables whose size grows with the number of threads, so each connection runs with:
+
+    * ``threads`` = every core, or ``ARS_DUCKDB_THREADS`` (set 1 on a machine busy with other
+      work: extra threads then mostly contend);
+    * ``memory_limit`` = a quarter of physical memory (at least 1 GB), or
+      ``ARS_DUCKDB_MEMORY_LIMIT`` (e.g. ``"4GB"``); beyond it DuckDB spills to a temporary
+      folder (``<system temp>/ars_duckdb``) instead of failing.
+
+    Examples
+    --------
+    >>> sorted(duckdb_config())
+    ['memory_limit', 'preserve_insertion_order', 'temp_directory', 'threads']
+    """
+    threads = os.environ.get("ARS_DUCKDB_THREADS")
+    memory = os.environ.get("ARS_DUCKDB_MEMORY_LIMIT")
+    if not memory:
+        total = _physical_memory()
+        memory = f"{max(1024, total // 4 // 2**20)}MB" if total else "2GB"
+    return {
+        "threads": int(threads) if threads else (os.cpu_count() or 1),
+        "memory_limit": memory,
+        "temp_directory": str(Path(tempfile.gettempdir()) / "ars_duckdb"),
+        # results are sorted explicitly; not keeping scan order saves memory
+        "preserve_insertion_order": False,
+    }
+
+
+def spark_available() -> bool:
+    """Whether pyspark is installed (the ``spark`` extra)."""
+    import importlib.util
+
+    return importlib.util.find_spec("pyspark") is not None
+
+
+def java_available() -> bool:
+    """Whether a Java runtime is found (``$JAVA_HOME/bin/java`` or ``java`` on the PATH)."""
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return True
+    return shutil.which("java") is not None
+
+
+def _require_spark() -> None:
+    if not spark_available():
+        raise EngineUnavailable(
+            f"the spark engine needs pyspark, which is not installed: {SPARK_INSTALL} "
+            "(and Java 17), or choose --engine duckdb"
+        )
+    if not java_available() and not os.environ.get("SPARK_REMOTE"):
+        raise EngineUnavailable(
+            "the spark engine needs a Java runtime (17 or later) and none was found: install "
+            "one (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME, or choose "
+            "--engine duckdb"
+        )
+
+
+def spark_settings(master: str | None = None, conf: dict[str, Any] | None = None) -> dict:
+    """Spark master and settings: the arguments, else ``$ARS_SPARK_MASTER`` /
+    ``$ARS_SPARK_CONF`` (JSON), else ``local[*]`` with few shuffle partitions (one machine).
+
+    Examples
+    --------
+    >>> spark_settings("local[2]", {"spark.sql.shuffle.partitions": 2})["master"]
+    'local[2]'
+    """
+    env_conf = os.environ.get(SPARK_CONF_ENV)
+    merged: dict[str, Any] = {
+        "spark.sql.shuffle.partitions": max(2, 2 * (os.cpu_count() or 1)),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+    }
+    if env_conf:
+        try:
+            merged.update(json.loads(env_conf))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"${SPARK_CONF_ENV} is not a JSON object: {exc}") from None
+    merged.update(conf or {})
+    return {
+        "master": master or os.environ.get(SPARK_MASTER_ENV) or "local[*]",
+        "conf": {k: str(v) for k, v in merged.items()},
+    }
+
+
+def check_available(engine: str) -> None:
+    """Raise :class:`EngineUnavailable` (with what to install) when ``engine`` cannot run here."""
+    if engine_name(engine) == "spark":
+        _require_spark()
+
+
+def engine_env(
+    engine: str | None = None,
+    configured: str | None = None,
+    *,
+    master: str | None = None,
+    conf: dict[str, Any] | None = None,
+) -> dict[str, str]:
+    """Environment variables that give a batch's jobs (their notebook kernels) the engine.
+
+    ``engine`` (``--engine``) wins over ``$ARS_ENGINE``, which wins over ``configured`` (the
+    client configuration's ``engine``); Spark settings set in the environment win over the
+    client configuration's ``spark`` settings.
+
+    Examples
+    --------
+    >>> engine_env("duckdb")
+    {'ARS_ENGINE': 'duckdb'}
+    """
+    name = engine_name(engine, configured)
+    env = {ENV: name}
+    if name == "spark":
+        if master and not os.environ.get(SPARK_MASTER_ENV):
+            env[SPARK_MASTER_ENV] = master
+        if conf and not os.environ.get(SPARK_CONF_ENV):
+            env[SPARK_CONF_ENV] = json.dumps(conf)
+    return env
+
+
+_spark_lock = threading.Lock()
+
+
+def spark_session(master: str | None = None, conf: dict[str, Any] | None = None):
+    """The process's Spark session (created on first use, then shared: one per worker).
+
+    An active session (a notebook attached to a cluster, Databricks Connect, ``spark-submit``)
+    is used as it is; otherwise one is built from :func:`spark_settings`. Raises
+    :class:`EngineUnavailable` with the install command when pyspark or Java is missing.
+    """
+    _require_spark()
+    from pyspark.sql import SparkSession
+
+    with _spark_lock:
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            return active
+        settings = spark_settings(master, conf)
+        builder = SparkSession.builder.master(settings["master"]).appName("ars_analysis")
+        for key, value in settings["conf"].items():
+            builder = builder.config(key, value)
+        session = builder.getOrCreate()
+        session.sparkContext.setLogLevel("ERROR")
+        return session
+
+
+def connect(engine: str | None = None, **spark):
+    """An Ibis connection to ``engine`` (see :func:`engine_name`).
+
+    DuckDB: a new in-memory connection with :func:`duckdb_config` (cheap; close it when done).
+    Spark: a connection on the process's one Spark session (:func:`spark_session`); ``spark``
+    keywords (``master``, ``conf``) are used only when the session is created.
+    """
+    import ibis
+
+    name = engine_name(engine)
+    if name == "duckdb":
+        return ibis.duckdb.connect(**duckdb_config())
+    return ibis.pyspark.connect(spark_session(**spark))
