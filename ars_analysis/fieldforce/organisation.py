@@ -27,6 +27,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ars_analysis.config import ConfigError
 from ars_analysis.data.contract import ACTIVITIES, ROLES, TERMINAL_TYPES
 from ars_analysis.fieldforce.common import SCORECARD_KPIS
 from ars_analysis.fieldforce.standards import INTERVALS
@@ -44,7 +45,7 @@ LOWER_IS_BETTER = ("far_checkin_share",)
 COACHING_ROLES = ("firefighter", "missionary", "planner", "coach")
 
 
-class OrganisationConfigError(ValueError):
+class OrganisationConfigError(ConfigError):
     """The organisation file does not follow the schema (message names file and key path)."""
 
 

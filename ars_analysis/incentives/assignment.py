@@ -27,13 +27,14 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ars_analysis.config import ConfigError
 from ars_analysis.incentives.plan import SENSITIVITY_PARAMETERS, Plan, PlanError
 
 #: The shipped assignment file.
 ASSIGNMENT_FILE = "plan_assignment.yml"
 
 
-class PlanAssignmentError(ValueError):
+class PlanAssignmentError(ConfigError):
     """The plan-assignment file does not follow the schema (names the file and key path)."""
 
 

@@ -2,7 +2,8 @@
 
 Each YAML file is recognised by its place and keys: a scorecard (``dimensions``), visit
 standards (``frequency``), an incentive plan (under ``plans/`` or with plan components), report
-jobs (``jobs``), a column mapping (``tables``) or a client configuration (``definitions`` /
+jobs (``jobs``), the field organisation (``lines`` and ``roles``), a plan assignment
+(``assignments``), a column mapping (``tables``) or a client configuration (``definitions`` /
 ``client``; its layers over the base scorecard, visit standards and plans are merged and
 validated too). Prints the merged configuration of each valid file, or every error (file, key
 path, expected value); exit status 1 when any file is invalid.
@@ -19,8 +20,8 @@ from ars_analysis.client import load_client_config
 from ars_analysis.config import ConfigError, read_yaml
 from ars_analysis.customers import Scorecard
 from ars_analysis.data.mapping import read_mapping
-from ars_analysis.fieldforce import load_standards
-from ars_analysis.incentives import Plan
+from ars_analysis.fieldforce import load_organisation, load_standards
+from ars_analysis.incentives import Plan, load_plan_assignment
 from ars_analysis.reports.config import load_config as load_report_config
 
 _CLIENT_KEYS = {"client", "definitions", "min_sample", "region_names", "market", "visit_standards"}
@@ -36,6 +37,10 @@ def kind_of(path: Path, data) -> str | None:
         return "visit_standards"
     if "jobs" in keys:
         return "reports"
+    if "lines" in keys and "roles" in keys:
+        return "organisation"
+    if "assignments" in keys:
+        return "plan_assignment"
     if "tables" in keys:
         return "mapping"
     if path.parent.name == "clients" or keys & _CLIENT_KEYS:
@@ -58,6 +63,10 @@ def check_file(path: Path) -> tuple[str, dict]:
     if kind == "reports":
         load_report_config(path)
         return kind, data
+    if kind == "organisation":
+        return kind, load_organisation(path).model_dump(mode="json", exclude_none=True)
+    if kind == "plan_assignment":
+        return kind, load_plan_assignment(path).model_dump(mode="json", exclude_none=True)
     if kind == "mapping":
         return kind, {t: vars(s) for t, s in read_mapping(path).items()}
     if kind == "client":
