@@ -278,3 +278,22 @@ def test_unknown_terminal_ids_do_not_become_phantom_terminals(tmp_path):
     per_terminal = terminal_sales(ds)
     assert not per_terminal["terminal_id"].str.startswith("X").any()
     assert per_terminal["terminal_id"].nunique() <= n_master
+
+
+def test_grouping_by_day_keeps_dates():
+    """Grouping by ``date`` returns dates (the health measures subtract them), not text."""
+    from ars_analysis.compose import sales_by
+
+    lines = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2025-01-05", "2025-01-05", "2025-01-09"]),
+            "customer_id": ["C1", "C1", "C1"],
+            "terminal_id": ["T1", "T2", "T1"],
+            "product_id": ["P1", "P1", "P2"],
+            "quantity": [1.0, 2.0, 3.0],
+            "revenue": [10.0, 20.0, 30.0],
+        }
+    )
+    out = sales_by(lines, ["customer_id", "date"])
+    assert str(out["date"].dtype) == "datetime64[ns]"
+    assert (out["date"].diff().dt.days.iloc[1], out["revenue"].tolist()) == (4, [30.0, 30.0])

@@ -574,6 +574,9 @@ def _finish(out: pd.DataFrame, by: list[str], freq: str | None) -> pd.DataFrame:
         out[g[-1]] = _period_labels(out[g[-1]], freq)
     out = out.rename(columns=names)[[*names.values(), *MEASURES]]
     for col in names.values():
+        if col == "date":  # grouping by day keeps dates (as DuckDB's DATE did before Ibis)
+            out[col] = pd.to_datetime(out[col]).astype("datetime64[ns]")
+            continue
         values = out[col].astype(object).where(out[col].notna(), None)
         out[col] = pd.Series(values.tolist(), index=out.index, dtype="str")
     for col in ("first_date", "last_date"):
