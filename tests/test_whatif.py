@@ -357,3 +357,10 @@ def test_batch_notebooks_show_no_controls(rendered_batch):
                 found += 1
                 assert cell.get("outputs") == [], nb_path
     assert found >= 3
+
+
+def test_controls_base_cannot_be_used_without_its_three_steps():
+    from ars_analysis.whatif.widgets import Controls
+
+    with pytest.raises(TypeError, match="abstract"):
+        Controls.__new__(Controls)  # evaluate, render and save are abstract

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import time
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 import pandas as pd
@@ -40,7 +41,7 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
     )
 
 
-class Controls:
+class Controls(ABC):
     """Widgets (by setting key), an output, a message line and "save as scenario"."""
 
     def __init__(self, lang: str, scenario_dir="scenarios"):
@@ -103,15 +104,18 @@ class Controls:
         self._settings.children = list(self.widgets.values())
         return w.VBox([*self._extra, self._settings, self.save_button, self.message, self.output])
 
-    # to implement ------------------------------------------------------------------------
-    def evaluate(self, values: dict):  # pragma: no cover - abstract
-        raise NotImplementedError
+    # each kind of control (incentive plans, grading, coverage) says what to compute, show, save
+    @abstractmethod
+    def evaluate(self, values: dict):
+        """The outcome of the current settings (a tested function of the package)."""
 
-    def render(self, outcome) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def render(self, outcome) -> str:
+        """The outcome as HTML in the report's language."""
 
-    def save(self) -> list[Path]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def save(self) -> list[Path]:
+        """Write the current settings as a scenario file ``ars render`` accepts."""
 
 
 def _float_widget(value: float, description: str, key: str):
