@@ -1030,3 +1030,23 @@ def test_notebook_without_client_config_fails_only_when_one_is_set(tmp_path, dat
     )
     with pytest.raises(ReportConfigError, match="unknown parameter 'client_config'"):
         check_jobs(expand_jobs(cfg))
+
+
+def test_a_kernel_that_dies_at_start_is_started_once_more():
+    from ars_analysis.reports.runner import _retry_kernel_start
+
+    calls = []
+
+    def execute(x):
+        calls.append(x)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return x * 2
+
+    assert _retry_kernel_start(execute, 4) == 8 and calls == [4, 4]
+
+    def broken(x):
+        raise RuntimeError("something else")
+
+    with pytest.raises(RuntimeError, match="something else"):
+        _retry_kernel_start(broken, 1)

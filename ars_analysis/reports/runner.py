@@ -194,6 +194,20 @@ def _recover_job_dirs(root: Path) -> None:
                 shutil.rmtree(p, ignore_errors=True)
 
 
+def _retry_kernel_start(execute, *args, **kwargs):
+    """Run ``execute``; once more if the kernel died before it answered ``kernel_info``.
+
+    That happens under CPU pressure before any cell ran, so a second start is safe; any other
+    failure (or a second death) is the job's failure.
+    """
+    try:
+        return execute(*args, **kwargs)
+    except RuntimeError as exc:
+        if "before replying to kernel_info" not in str(exc):
+            raise
+    return execute(*args, **kwargs)
+
+
 def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
     """Execute one job with papermill and write its outputs; never raises for a notebook error.
 
@@ -223,7 +237,8 @@ def run_job(job: Job, lang_index: str = "zh") -> dict[str, Any]:
     with _inline_charts(), environment(job.env), atomic_path(executed_path) as tmp:
         tmp_nb = tmp.with_suffix(".ipynb")
         try:
-            pm.execute_notebook(
+            _retry_kernel_start(
+                pm.execute_notebook,
                 str(job.notebook),
                 str(tmp_nb),
                 parameters=parameters,
