@@ -20,7 +20,7 @@ the process and its children, sampled every 50 ms with psutil, so Spark's JVM co
 
 * ``pandas`` (baseline): ``pd.read_parquet`` then the pandas validation
   (``ars_analysis.data.validation.validate``) and ``groupby().agg()``;
-* ``duckdb``: ``validate_engine_table`` and ``sales_by`` on DuckDB - no line enters pandas;
+* ``duckdb``: ``validate_engine_table`` and ``sales_tables`` on DuckDB - no line enters pandas;
 * ``spark``: the same Ibis code on a Spark ``local[2]`` session (2 shuffle partitions per
   core, session start-up included and reported separately).
 
@@ -132,15 +132,14 @@ def _pandas(path: str, masters):
 
 
 def _engine(path: str, masters, engine: str):
-    from ars_analysis.compose.aggregate import SalesLines, sales_by
+    from ars_analysis.compose.aggregate import sales_tables
     from ars_analysis.data.engine_validation import EngineTable, validate_engine_table
 
     cols = ["date", "customer_id", "terminal_id", "product_id", "quantity", "revenue", "cost"]
     table = EngineTable("sales", path, Path(path).name, {c: c for c in cols})
     quality = validate_engine_table(table, masters, engine=engine)
-    with SalesLines(path, engine=engine) as lines:
-        by_customer = sales_by(lines, ["customer_id"])
-        by_month = sales_by(lines, ["customer_id"], freq="M")
+    out = sales_tables(path, {"c": ["customer_id"], "cm": (["customer_id"], "M")}, engine=engine)
+    by_customer, by_month = out["c"], out["cm"]
     return quality, by_customer, by_month
 
 

@@ -15,6 +15,7 @@ from ars_analysis.compose.aggregate import (
     period_sales,
     rep_sales,
     sales_by,
+    sales_tables,
     terminal_sales,
 )
 from ars_analysis.data.dataset import Dataset
@@ -297,3 +298,100 @@ def test_grouping_by_day_keeps_dates():
     out = sales_by(lines, ["customer_id", "date"])
     assert str(out["date"].dtype) == "datetime64[ns]"
     assert (out["date"].diff().dt.days.iloc[1], out["revenue"].tolist()) == (4, [30.0, 30.0])
+
+
+ROLLUP = {
+    "customer": ["customer_id"],
+    "customer_month": (["customer_id"], "M"),
+    "customer_quarter": {"by": ["customer_id"], "freq": "Q"},
+    "customer_year": (["customer_id"], "Y"),
+    "terminal_month": (["terminal_id"], "M"),
+    "terminal": ["terminal_id"],
+    "total_quarter": ([], "Q"),
+    "total": [],
+}
+
+
+def test_sales_tables_rolled_up_match_pandas(tables):
+    """Quarters, years and totals are rolled up from the month tables (order days added,
+    distinct products/terminals re-counted): each must equal an independent pandas groupby,
+    including the NULL terminal group of sell-in lines."""
+    sales = tables["sales"].copy()
+    sales.loc[sales.index[::5], "terminal_id"] = None
+    out = sales_tables(sales, ROLLUP)
+    assert set(out) == set(ROLLUP)
+    for name, spec in ROLLUP.items():
+        if isinstance(spec, dict):
+            by, freq = spec["by"], spec["freq"]
+        elif isinstance(spec, tuple):
+            by, freq = spec
+        else:
+            by, freq = spec, None
+        assert_same(out[name], reference(sales, by, freq))
+        assert_same(out[name], sales_by(sales, by, freq=freq))
+    assert out["terminal"]["terminal_id"].isna().sum() == 1
+
+
+def test_sales_tables_from_files_with_filters(tables, tmp_path):
+    """A CSV is parsed once and held; Parquet is scanned; both with start/end filters."""
+    sales = tables["sales"]
+    csv, pq = tmp_path / "sales.csv", tmp_path / "sales.parquet"
+    sales.to_csv(csv, index=False)
+    sales.to_parquet(pq, index=False)
+    specs = {"c": ["customer_id"], "cm": (["customer_id"], "M"), "py": (["product_id"], "Y")}
+    for path in (csv, pq):
+        out = sales_tables(path, specs, start="2024-02-10", end="2024-09-30")
+        for name, by, freq in (
+            ("c", ["customer_id"], None),
+            ("cm", ["customer_id"], "M"),
+            ("py", ["product_id"], "Y"),
+        ):
+            want = reference(sales, by, freq, start="2024-02-10", end="2024-09-30")
+            assert_same(out[name], want)
+
+
+def test_sales_tables_bad_spec(tables):
+    with pytest.raises(ValueError, match="freq"):
+        sales_tables(tables["sales"], {"x": (["customer_id"], "W")})
+    with pytest.raises(ValueError, match="unknown keys"):
+        sales_tables(tables["sales"], {"x": {"by": ["customer_id"], "period": "M"}})
+
+
+@pytest.mark.parametrize("hold", ["memory", "disk"])
+def test_csv_held_in_memory_or_on_disk_gives_the_same_tables(tables, tmp_path, monkeypatch, hold):
+    """Lines parsed from a CSV are held in memory or in a temporary DuckDB file (for lines
+    larger than memory); both give the pandas tables, and the file is gone afterwards."""
+    import tempfile
+
+    monkeypatch.setenv("ARS_DUCKDB_HOLD", hold)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    sales = tables["sales"]
+    csv = tmp_path / "sales.csv"
+    sales.to_csv(csv, index=False)
+    out = sales_tables(csv, {"c": ["customer_id"], "tm": (["terminal_id"], "M")})
+    assert_same(out["c"], reference(sales, ["customer_id"]))
+    assert_same(out["tm"], reference(sales, ["terminal_id"], "M"))
+    with SalesLines(csv) as held:
+        assert len(held) == len(sales)
+        assert_same(sales_by(held, ["product_id"], freq="Q"), reference(sales, ["product_id"], "Q"))
+    left = list((tmp_path / "tmp").rglob("*.duckdb*"))
+    assert left == [], left
+
+
+def test_hold_choice_follows_size_and_environment(tmp_path, monkeypatch):
+    from ars_analysis.compose import aggregate
+
+    small = tmp_path / "s.csv"
+    small.write_text("date,customer_id\n2025-01-01,C1\n", encoding="utf-8")
+    monkeypatch.delenv("ARS_DUCKDB_HOLD", raising=False)
+    monkeypatch.setenv("ARS_DUCKDB_MEMORY_LIMIT", "1GB")
+    assert aggregate._hold_in_memory(str(small))  # 30 bytes << 1 GB / 4
+    monkeypatch.setenv("ARS_DUCKDB_MEMORY_LIMIT", "100B")
+    assert not aggregate._hold_in_memory(str(small))
+    monkeypatch.setenv("ARS_DUCKDB_HOLD", "memory")
+    assert aggregate._hold_in_memory(str(small))
+    monkeypatch.setenv("ARS_DUCKDB_HOLD", "ram")
+    with pytest.raises(ValueError, match="memory, disk or auto"):
+        aggregate._hold_in_memory(str(small))
+    assert aggregate._bytes("6144MB") == 6144 * 2**20
+    assert aggregate._bytes("1.5 GiB") == int(1.5 * 2**30)

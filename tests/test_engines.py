@@ -18,6 +18,7 @@ from ars_analysis.compose.aggregate import (
     VISIT_MEASURES,
     SalesLines,
     sales_by,
+    sales_tables,
     terminal_sales,
     visits_by,
 )
@@ -200,3 +201,20 @@ def test_batch_engine_from_client_configuration(tmp_path, monkeypatch):
     assert _engine_env(cfg, "duckdb") == {engines.ENV: "duckdb"}  # --engine wins
     monkeypatch.setenv(engines.ENV, "duckdb")
     assert _engine_env(cfg, None) == {engines.ENV: "duckdb"}  # then the environment
+
+
+@pytest.mark.slow
+def test_sales_tables_identical_on_duckdb_and_spark(spark, tables):
+    """DuckDB rolls quarters and totals up from months; Spark counts each table directly."""
+    ds = Dataset(dict(tables))
+    specs = {
+        "m": (["customer_id"], "M"),
+        "q": (["customer_id"], "Q"),
+        "all": ["customer_id"],
+        "region": (["region"], "Y"),
+    }
+    duck = sales_tables(ds, specs, engine="duckdb")
+    sprk = sales_tables(ds, specs, engine="spark")
+    for name in specs:
+        assert len(duck[name]) > 1
+        assert_identical(duck[name], sprk[name])
