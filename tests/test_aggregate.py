@@ -378,20 +378,18 @@ def test_csv_held_in_memory_or_on_disk_gives_the_same_tables(tables, tmp_path, m
     assert left == [], left
 
 
-def test_hold_choice_follows_size_and_environment(tmp_path, monkeypatch):
-    from ars_analysis.compose import aggregate
+def test_hold_choice_follows_size_and_environment(monkeypatch):
+    from ars_analysis.data.engines import hold_in_memory
 
-    small = tmp_path / "s.csv"
-    small.write_text("date,customer_id\n2025-01-01,C1\n", encoding="utf-8")
     monkeypatch.delenv("ARS_DUCKDB_HOLD", raising=False)
     monkeypatch.setenv("ARS_DUCKDB_MEMORY_LIMIT", "1GB")
-    assert aggregate._hold_in_memory(str(small))  # 30 bytes << 1 GB / 4
-    monkeypatch.setenv("ARS_DUCKDB_MEMORY_LIMIT", "100B")
-    assert not aggregate._hold_in_memory(str(small))
+    assert hold_in_memory(30)  # 30 bytes << 1 GB / 4
+    assert hold_in_memory(None)  # a frame: already in memory
+    assert not hold_in_memory(300 * 2**20)  # 300 MB of files > 1 GB / 4
     monkeypatch.setenv("ARS_DUCKDB_HOLD", "memory")
-    assert aggregate._hold_in_memory(str(small))
+    assert hold_in_memory(300 * 2**20)
+    monkeypatch.setenv("ARS_DUCKDB_HOLD", "disk")
+    assert not hold_in_memory(30)
     monkeypatch.setenv("ARS_DUCKDB_HOLD", "ram")
     with pytest.raises(ValueError, match="memory, disk or auto"):
-        aggregate._hold_in_memory(str(small))
-    assert aggregate._bytes("6144MB") == 6144 * 2**20
-    assert aggregate._bytes("1.5 GiB") == int(1.5 * 2**30)
+        hold_in_memory(30)

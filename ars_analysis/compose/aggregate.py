@@ -55,7 +55,7 @@ from pathlib import Path
 import pandas as pd
 
 from ars_analysis.data.engine_validation import EngineTable
-from ars_analysis.data.engines import connect, duckdb_config, engine_name
+from ars_analysis.data.engines import connect, duckdb_config, engine_name, hold
 
 __all__ = [
     "FREQS",
@@ -267,15 +267,15 @@ class SalesLines:
         self.engine = engine_name(engine)
         self._con = connect(self.engine)
         self._own = self.engine == "duckdb"  # a Spark session outlives the lines
-        self._held = None  # what close() releases: a cached table or a _Held file
+        self._held = None  # what close() releases: a Held table, or a Spark cache
         try:
             self.dims = _dims_of(source)
             raw = _sales_source(source)
             lines = read_lines(self._con, raw)
             if self.engine == "duckdb" and not _expensive(raw):
                 pass  # a frame or Parquet files: scanning them again is cheaper than holding
-            elif self.engine == "duckdb" and not _hold_in_memory(raw):
-                self._held = _Held(self._con, lines)
+            elif self.engine == "duckdb":
+                self._held = hold(self._con, lines, nbytes=_nbytes(raw))
                 lines = self._held.table
             else:
                 lines = self._held = lines.cache()
@@ -423,80 +423,14 @@ def _expensive(source) -> bool:
     return False
 
 
-#: Where lines read several times are held: ``memory``, ``disk`` or ``auto`` (the default).
-HOLD_ENV = "ARS_DUCKDB_HOLD"
-
-
-def _hold_in_memory(source) -> bool:
-    """Hold the lines in an in-memory table (fastest: about 30% less CPU than on disk, measured
-    on 20 million lines) when they fit easily: their files take less than a quarter of DuckDB's
-    memory limit (an in-memory table takes about 1.5 times the size of the CSV text). Larger
-    lines go to a temporary DuckDB file (:class:`_Held`), whose memory stays bounded.
-    ``$ARS_DUCKDB_HOLD`` = ``memory`` or ``disk`` forces either."""
-    choice = os.environ.get(HOLD_ENV, "auto").strip().lower()
-    if choice in ("memory", "disk"):
-        return choice == "memory"
-    if choice != "auto":
-        raise ValueError(f"${HOLD_ENV} must be memory, disk or auto, got {choice!r}")
+def _nbytes(source) -> int | None:
+    """Size of the files behind ``source`` (None when it is not files)."""
     if isinstance(source, EngineTable):
         source = source.source
     try:
-        size = sum(Path(p).stat().st_size for p in _paths(source))
+        return sum(Path(p).stat().st_size for p in _paths(source))
     except (FileNotFoundError, OSError, TypeError):
-        return True
-    return size * 4 < _bytes(str(duckdb_config()["memory_limit"]))
-
-
-def _bytes(text: str) -> int:
-    """``"6144MB"`` -> bytes."""
-    units = {
-        "KB": 2**10,
-        "KIB": 2**10,
-        "MB": 2**20,
-        "MIB": 2**20,
-        "GB": 2**30,
-        "GIB": 2**30,
-        "TB": 2**40,
-        "TIB": 2**40,
-        "B": 1,
-    }
-    t = text.strip().upper()
-    for unit in sorted(units, key=len, reverse=True):
-        if t.endswith(unit):
-            return int(float(t[: -len(unit)].strip()) * units[unit])
-    return int(float(t))
-
-
-class _Held:
-    """Lines held for several scans in a temporary DuckDB database file.
-
-    DuckDB stores a table in its own compressed columnar format (dictionary-encoded IDs: 20
-    million lines take about 340 MB), keeps in memory what fits under its memory limit and reads
-    the rest from the file, so holding a large CSV costs a fraction of the memory of holding it
-    in an in-memory table, and the scans of the compressed table are faster than scans of the
-    parsed text. The file lives in DuckDB's temporary folder and is removed by :meth:`release`.
-    """
-
-    def __init__(self, con, expr):
-        folder = Path(str(duckdb_config()["temp_directory"]))
-        folder.mkdir(parents=True, exist_ok=True)
-        self.alias = _new_name("hold")
-        self.path = folder / f"{self.alias}.duckdb"
-        self.con = con
-        con.raw_sql(f"ATTACH '{self.path}' AS {self.alias}")
-        try:
-            con.raw_sql(f"CREATE TABLE {self.alias}.lines AS {con.compile(expr)}")
-            self.table = con.table("lines", database=(self.alias, "main"))
-        except BaseException:
-            self.release()
-            raise
-
-    def release(self) -> None:
-        try:
-            self.con.raw_sql(f"DETACH {self.alias}")
-        finally:
-            for path in (self.path, self.path.with_name(self.path.name + ".wal")):
-                path.unlink(missing_ok=True)
+        return None
 
 
 def _sums(t, **extra):
@@ -709,12 +643,9 @@ def sales_tables(
         # DuckDB reads the lines once per scan below: hold the columns they need when reading
         # them again would mean parsing the file again
         if duck and not held and _expensive(_sales_source(source)):
-            if _hold_in_memory(_sales_source(source)):
-                m = keep(m)
-            else:
-                hold = _Held(con, m)
-                kept.append(hold)
-                m = hold.table
+            held_lines = hold(con, m, nbytes=_nbytes(_sales_source(source)))
+            kept.append(held_lines)
+            m = held_lines.table
         families: dict[tuple, list] = {}
         for by, freq in specs.values():
             families.setdefault(by, [])

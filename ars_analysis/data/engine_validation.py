@@ -52,7 +52,7 @@ from pathlib import Path
 import pandas as pd
 
 from ars_analysis.data.contract import TABLES
-from ars_analysis.data.engines import connect, engine_name
+from ars_analysis.data.engines import connect, engine_name, hold
 from ars_analysis.data.quality import REFERENCE_SEVERITY, QualityLog, short_repr
 
 __all__ = ["LARGE_TABLES", "EngineTable", "engine_headers", "validate_engine_table"]
@@ -105,6 +105,19 @@ def _raw_table(con, source: str):
         frame = reader.parquet(*files) if parquet else reader.csv(files, header=True)
         frame.createOrReplaceTempView(name)
     return con.table(name)
+
+
+def _is_parquet(source: str) -> bool:
+    if str(source).startswith("spark:"):
+        return False
+    return all(f.endswith(".parquet") for f in _files(str(source)))
+
+
+def _nbytes(source: str) -> int | None:
+    try:
+        return sum(os.path.getsize(f) for f in _files(str(source)))
+    except (OSError, ValueError, FileNotFoundError):
+        return None
 
 
 def engine_headers(source: str, engine: str | None = None) -> list[str]:
@@ -312,11 +325,14 @@ def validate_engine_table(
     try:
         raw = table.raw(con)
         both = raw.select(*[raw[c].name(f"raw_{c}") for c in raw.columns], **table.parsed(raw))
-        # the parsed lines are held once (DuckDB's compressed store, spilled to disk beyond its
-        # memory limit; Spark's cache): the counts, examples, duplicates and orphans below
-        # read them instead of parsing the source again
-        both = both.cache()
-        held = both
+        # the counts, examples, duplicates and orphans below read the lines several times: a
+        # CSV is parsed once and held (DuckDB: in memory, or in a temporary DuckDB file when
+        # large; Spark: its cache); Parquet is cheaper to scan again than to hold on DuckDB
+        if con.name != "duckdb":
+            both = held = both.cache()
+        elif not _is_parquet(table.source):
+            held = hold(con, both, nbytes=_nbytes(table.source))
+            both = held.table
         t = both.select(*raw.columns)
         cols = list(t.columns)
         shown = [f"raw_{c}" for c in cols]

@@ -36,6 +36,7 @@ import os
 import shutil
 import tempfile
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -263,3 +264,88 @@ def connect(engine: str | None = None, **spark):
     if name == "duckdb":
         return ibis.duckdb.connect(**duckdb_config())
     return ibis.pyspark.connect(spark_session(**spark))
+
+
+#: Where lines read several times are held: ``memory``, ``disk`` or ``auto`` (the default).
+HOLD_ENV = "ARS_DUCKDB_HOLD"
+
+
+def memory_bytes(text: str) -> int:
+    """A DuckDB memory setting in bytes.
+
+    Examples
+    --------
+    >>> memory_bytes("6144MB") == 6144 * 2**20, memory_bytes("1.5 GiB") == int(1.5 * 2**30)
+    (True, True)
+    """
+    units = {"KB": 2**10, "KIB": 2**10, "MB": 2**20, "MIB": 2**20, "GB": 2**30, "GIB": 2**30,
+             "TB": 2**40, "TIB": 2**40, "B": 1}  # fmt: skip
+    t = text.strip().upper()
+    for unit in sorted(units, key=len, reverse=True):
+        if t.endswith(unit):
+            return int(float(t[: -len(unit)].strip()) * units[unit])
+    return int(float(t))
+
+
+def hold_in_memory(nbytes: int | None) -> bool:
+    """Whether lines read from ``nbytes`` of files are held in memory (else on disk).
+
+    In memory is fastest (about 30% less CPU than on disk, measured on 20 million lines) but
+    takes about 1.5 times the size of the CSV text, so it is chosen when the files take less
+    than a quarter of DuckDB's memory limit (:func:`duckdb_config`). ``$ARS_DUCKDB_HOLD`` =
+    ``memory`` or ``disk`` forces either.
+    """
+    choice = os.environ.get(HOLD_ENV, "auto").strip().lower()
+    if choice in ("memory", "disk"):
+        return choice == "memory"
+    if choice != "auto":
+        raise ValueError(f"${HOLD_ENV} must be memory, disk or auto, got {choice!r}")
+    if nbytes is None:
+        return True
+    return nbytes * 4 < memory_bytes(str(duckdb_config()["memory_limit"]))
+
+
+class Held:
+    """A table held by DuckDB for several scans, in memory or in a temporary DuckDB file.
+
+    On disk DuckDB stores the table in its own compressed columnar format (dictionary-encoded
+    IDs: 20 million sales lines take about 340 MB), keeps in memory what fits under its memory
+    limit and reads the rest from the file, so memory stays bounded; the file lives in DuckDB's
+    temporary folder and :meth:`release` removes it. ``table`` is the held Ibis table.
+    """
+
+    def __init__(self, con, expr, *, in_memory: bool):
+        self.con, self.path = con, None
+        if in_memory:
+            self.table = expr.cache()
+            return
+        folder = Path(str(duckdb_config()["temp_directory"]))
+        folder.mkdir(parents=True, exist_ok=True)
+        self.alias = f"ars_hold_{uuid.uuid4().hex[:12]}"
+        self.path = folder / f"{self.alias}.duckdb"
+        con.raw_sql(f"ATTACH '{self.path}' AS {self.alias}")
+        try:
+            con.raw_sql(f"CREATE TABLE {self.alias}.lines AS {con.compile(expr)}")
+            self.table = con.table("lines", database=(self.alias, "main"))
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        """Drop the held table (and its file)."""
+        if self.path is None:
+            table = self.__dict__.pop("table", None)
+            if table is not None:
+                table.release()
+            return
+        try:
+            self.con.raw_sql(f"DETACH {self.alias}")
+        finally:
+            for path in (self.path, self.path.with_name(self.path.name + ".wal")):
+                path.unlink(missing_ok=True)
+
+
+def hold(con, expr, *, nbytes: int | None = None) -> Held:
+    """Hold ``expr`` on DuckDB connection ``con`` for several scans (see :class:`Held`);
+    ``nbytes``: size of the files it comes from, for :func:`hold_in_memory`."""
+    return Held(con, expr, in_memory=hold_in_memory(nbytes))
