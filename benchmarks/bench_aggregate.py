@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -103,6 +104,7 @@ def _duckdb_sales_by(path: str):
 def worker(approach: str, csv_path: str, parquet_path: str, out: str) -> None:
     """Run one approach in this process and print its timing and peak memory as JSON."""
     t0 = time.perf_counter()
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     if approach == "pandas_csv":
         by_customer, by_month = _pandas(csv_path)
     elif approach == "duckdb_csv":
@@ -114,6 +116,8 @@ def worker(approach: str, csv_path: str, parquet_path: str, out: str) -> None:
     else:
         raise SystemExit(f"unknown approach {approach!r}")
     seconds = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     cols = ["customer_id", "revenue", "lines", "order_days", "n_products", "n_terminals"]
     by_customer[cols].to_pickle(out)
@@ -122,6 +126,7 @@ def worker(approach: str, csv_path: str, parquet_path: str, out: str) -> None:
             {
                 "seconds": seconds,
                 "peak_mb": peak_kb / 1024,
+                "cpu_seconds": cpu,
                 "groups_customer": len(by_customer),
                 "groups_customer_month": len(by_month),
             }
@@ -220,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "approach": approach,
                 "seconds": round(r["seconds"], 3),
+                "cpu_seconds": round(r["cpu_seconds"], 2),
+                "cpu_ratio_to_baseline": round(base["cpu_seconds"] / r["cpu_seconds"], 2),
                 "peak_mb": round(r["peak_mb"], 1),
                 "speedup_vs_baseline": round(base["seconds"] / r["seconds"], 2),
                 "memory_fraction_of_baseline": round(r["peak_mb"] / base["peak_mb"], 3),
@@ -235,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     header = (
-        f"{'approach':<16}{'seconds':>10}{'peak MB':>10}{'speed-up':>10}{'memory':>10}{'same':>6}"
+        f"{'approach':<16}{'seconds':>10}{'CPU s':>9}{'peak MB':>10}{'speed-up':>10}"
+        f"{'memory':>10}{'same':>6}"
     )
     print(
         f"\nAggregate {n_lines:,} sales lines per customer and per customer x month "
@@ -245,10 +253,18 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * len(header))
     for r in rows:
         print(
-            f"{r['approach']:<16}{r['seconds']:>10.2f}{r['peak_mb']:>10.0f}"
+            f"{r['approach']:<16}{r['seconds']:>10.2f}{r['cpu_seconds']:>9.1f}{r['peak_mb']:>10.0f}"
             f"{r['speedup_vs_baseline']:>9.1f}x{r['memory_fraction_of_baseline']:>10.2f}"
             f"{'yes' if r['same_result_as_baseline'] else 'NO':>6}"
         )
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = float("nan")
+    print(
+        f"load average at the end: {load:.1f} on {os.cpu_count()} cores (CPU seconds are "
+        "less sensitive to other work on the machine than wall seconds)"
+    )
     print(
         f"target (DuckDB >= 4x faster on CSV, >= 8x on Parquet, <= 1/4 of baseline memory, "
         f"same result): "
@@ -275,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             "pandas": pd.__version__,
             "duckdb": duckdb.__version__,
         },
-        "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform()},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load": load},
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     (RESULTS / "aggregate.json").write_text(

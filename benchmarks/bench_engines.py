@@ -58,6 +58,7 @@ class PeakMemory:
         self._proc = psutil.Process()
         self._every = every
         self.peak = 0
+        self._child_cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -66,9 +67,18 @@ class PeakMemory:
         for p in [self._proc, *self._proc.children(recursive=True)]:
             try:
                 total += p.memory_info().rss
+                if p.pid != self._proc.pid:
+                    t = p.cpu_times()
+                    self._child_cpu[p.pid] = t.user + t.system
             except Exception:  # noqa: BLE001 - a child that just ended
                 pass
         return total
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU time of this process and its children (Spark's JVM included)."""
+        t = self._proc.cpu_times()
+        return t.user + t.system + sum(self._child_cpu.values())
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -150,6 +160,7 @@ def worker(approach: str, path: str, out: str) -> None:
     masters = _masters()
     startup = 0.0
     with PeakMemory() as mem:
+        cpu0 = mem.cpu_seconds
         t0 = time.perf_counter()
         if approach == "pandas":
             quality, by_customer, by_month = _pandas(path, masters)
@@ -177,6 +188,7 @@ def worker(approach: str, path: str, out: str) -> None:
                 "seconds": seconds,
                 "startup_seconds": startup,
                 "peak_mb": mem.peak / 2**20,
+                "cpu_seconds": mem.cpu_seconds - cpu0,
                 "groups_customer": len(by_customer),
                 "groups_customer_month": len(by_month),
             }
@@ -227,6 +239,15 @@ def _same(outputs: dict[str, Path]) -> dict[str, bool]:
     return ok
 
 
+def _load() -> float:
+    import os
+
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
 def _fit(sizes: list[int], values: list[float]) -> dict | None:
     """``value = a * lines^b`` by least squares on logs (needs two sizes)."""
     import numpy as np
@@ -257,12 +278,15 @@ def main(argv: list[str] | None = None) -> int:
             outputs[approach] = DATA / "out" / f"engines_{approach}_{n}.pkl"
             outputs[approach].parent.mkdir(parents=True, exist_ok=True)
             r = _run(approach, path, outputs[approach])
-            rows.append({"lines": n, "approach": approach, **r})
+            rows.append({"lines": n, "approach": approach, **r, "load": _load()})
             print(
                 f"  {n:>11,} {approach:<8} {r['seconds']:8.2f} s "
-                f"(start-up {r['startup_seconds']:.1f} s) {r['peak_mb']:8.0f} MB",
+                f"(start-up {r['startup_seconds']:.1f} s, CPU {r['cpu_seconds']:.1f} s) "
+                f"{r['peak_mb']:8.0f} MB  load {rows[-1]['load']:.1f}",
                 flush=True,
             )
+            RESULTS.mkdir(parents=True, exist_ok=True)  # kept as it goes: a long run may stop
+            (RESULTS / "engines_partial.json").write_text(json.dumps(rows, indent=2))
         same = _same(outputs) if BASELINE in outputs else {}
         for r in rows:
             if r["lines"] == n:
@@ -274,13 +298,14 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": _fit([r["lines"] for r in mine], [r["seconds"] for r in mine]),
             "peak_mb": _fit([r["lines"] for r in mine], [r["peak_mb"] for r in mine]),
         }
-    header = f"{'lines':>12} {'approach':<8}{'seconds':>10}{'peak MB':>10}{'same':>6}"
+    header = f"{'lines':>12} {'approach':<8}{'seconds':>10}{'CPU s':>9}{'peak MB':>10}{'same':>6}"
     print("\nValidate + aggregate sales lines (Parquet), same run")
     print(header)
     print("-" * len(header))
     for r in rows:
         print(
-            f"{r['lines']:>12,} {r['approach']:<8}{r['seconds']:>10.2f}{r['peak_mb']:>10.0f}"
+            f"{r['lines']:>12,} {r['approach']:<8}{r['seconds']:>10.2f}{r['cpu_seconds']:>9.1f}"
+            f"{r['peak_mb']:>10.0f}"
             f"{'yes' if r.get('same_as_baseline') else '-' if r.get('same_as_baseline') is None else 'NO':>6}"
         )
     for approach, f in fits.items():
