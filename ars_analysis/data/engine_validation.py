@@ -494,27 +494,60 @@ def _duplicates(log, table: EngineTable, t, file) -> None:
 
 
 def _orphans(log, con, table: EngineTable, t, small, file) -> None:
-    for col, (rtable, rcol) in TABLES[table.table].references.items():
-        if col not in t.columns or rtable not in small or rcol not in small[rtable].columns:
-            continue
-        keys = _as_table(con, small[rtable], rcol)
-        values = t.filter(t[col].notnull())
-        orphans = values.anti_join(keys, values[col] == keys._key)
-        row = _fetch(orphans.aggregate(rows=orphans.count(), values=orphans[col].nunique()))
-        n = _int(row["rows"].iloc[0])
-        if not n:
-            continue
-        ex = _fetch(orphans.select(col).distinct().order_by(col).limit(EXAMPLES))[col]
-        shown = ", ".join(short_repr(v) for v in ex)
-        log.add(
-            REFERENCE_SEVERITY.get((table.table, col), "warning"),
-            table.table,
-            file,
-            col,
-            "unknown_reference",
-            [],
-            f"{n:,} row(s) name {int(row['values'].iloc[0]):,} {col} value(s) not in {rtable}, "
-            f"e.g. {shown}",
-            f"every {col} listed in {rtable}.{rcol}",
-            n_rows=n,
-        )
+    refs = [
+        (col, rtable, rcol)
+        for col, (rtable, rcol) in TABLES[table.table].references.items()
+        if col in t.columns and rtable in small and rcol in small[rtable].columns
+    ]
+    if not refs:
+        return
+    cols = [c for c, _, _ in refs]
+    # One scan of the lines for every reference: the distinct values of each referencing
+    # column with their line counts (GROUPING SETS, the same SQL in DuckDB and Spark; Ibis has
+    # no grouping sets). The result has as many rows as distinct values, not lines, and answers
+    # the counts and the examples of every reference. Measured on 20 million lines (DuckDB):
+    # 3.8 CPU s, against 20 for an anti-join of the lines per reference.
+    sql = (
+        f"SELECT {', '.join(cols)}, count(*) AS _n FROM ({con.compile(t.select(*cols))}) "
+        f"AS _lines GROUP BY GROUPING SETS ({', '.join(f'({c})' for c in cols)})"
+    )
+    counts = _sql_table(con, sql).cache()
+    try:
+        for col, rtable, rcol in refs:
+            keys = _as_table(con, small[rtable], rcol)
+            values = counts.filter(counts[col].notnull()).select(col, "_n")
+            orphans = values.anti_join(keys, values[col] == keys._key)
+            row = _fetch(orphans.aggregate(rows=orphans._n.sum(), values=orphans.count()))
+            n = _int(row["rows"].iloc[0])
+            if not n:
+                continue
+            ex = _fetch(orphans.select(col).order_by(col).limit(EXAMPLES))[col]
+            _log_orphans(log, table, file, col, rtable, rcol, n, int(row["values"].iloc[0]), ex)
+    finally:
+        counts.release()
+
+
+def _sql_table(con, sql: str):
+    """A SQL query of the engine as an Ibis table, through a temporary view (Ibis 12's
+    ``con.sql`` calls a method DuckDB 2 no longer has)."""
+    name = _name("sql")
+    if con.name == "duckdb":
+        con.raw_sql(f"CREATE TEMP VIEW {name} AS {sql}")
+    else:
+        con._session.sql(sql).createOrReplaceTempView(name)
+    return con.table(name)
+
+
+def _log_orphans(log, table, file, col, rtable, rcol, n, n_values, ex) -> None:
+    shown = ", ".join(short_repr(v) for v in ex)
+    log.add(
+        REFERENCE_SEVERITY.get((table.table, col), "warning"),
+        table.table,
+        file,
+        col,
+        "unknown_reference",
+        [],
+        f"{n:,} row(s) name {n_values:,} {col} value(s) not in {rtable}, e.g. {shown}",
+        f"every {col} listed in {rtable}.{rcol}",
+        n_rows=n,
+    )
