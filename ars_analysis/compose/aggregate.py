@@ -62,6 +62,7 @@ __all__ = [
     "read_lines",
     "rep_sales",
     "sales_by",
+    "terminal_days",
     "terminal_sales",
     "visits_by",
 ]
@@ -476,11 +477,48 @@ def sales_by(
     0          C1     30.0          12.0            1
     1          C2     30.0          10.0            1
     """
-    import ibis
-
     by = list(by)
     if freq is not None:
         _period_key(freq)
+    if where is None and not isinstance(source, SalesLines):
+        question = ("sales_by", tuple(by), freq, _day(start), _day(end), engine_name(engine))
+        return _asked_once(
+            source,
+            question,
+            lambda: _sales_by(
+                source, by, freq=freq, start=start, end=end, where=None, engine=engine
+            ),
+        )
+    return _sales_by(source, by, freq=freq, start=start, end=end, where=where, engine=engine)
+
+
+def _day(value) -> str | None:
+    return None if value is None else str(pd.Timestamp(value))
+
+
+def _asked_once(source, question: tuple, compute) -> pd.DataFrame:
+    """``compute()``, asked of the engine once per table kept there (a copy each time).
+
+    When the sales lines are an :class:`~ars_analysis.data.engine_validation.EngineTable`
+    (a dataset loaded with an engine), every answer is kept on it
+    (:attr:`EngineTable.answers`), keyed by the question and the identity of the dimension
+    tables joined: a report that asks for sales per terminal five times scans the lines once.
+    pandas lines (cheap to aggregate, and mutable) are not remembered.
+    """
+    lines = _sales_source(source)
+    if not isinstance(lines, EngineTable):
+        return compute()
+    dims = _dims_of(source)
+    key = (question, tuple((name, id(frame)) for name, frame in sorted(dims.items())))
+    answer = lines.answers.get(key)
+    if answer is None:  # the dimension frames are kept with the answer: their ids stay theirs
+        answer = lines.answers[key] = (compute(), tuple(dims.values()))
+    return answer[0].copy()
+
+
+def _sales_by(source, by, *, freq, start, end, where, engine) -> pd.DataFrame:
+    import ibis
+
     held = isinstance(source, SalesLines)
     con = source._con if held else connect(engine)
     cached = None
@@ -618,6 +656,36 @@ def terminal_sales(source, *, freq=None, start=None, end=None, engine=None) -> p
     if master is not None and len(master) and "terminal_id" in master:
         out = out[out["terminal_id"].isin(master["terminal_id"])]
     return out.reset_index(drop=True)
+
+
+def terminal_days(source, *, engine=None) -> pd.DataFrame:
+    """Revenue per terminal, rep and day: the grain that tells new terminals from old ones.
+
+    :func:`ars_analysis.fieldforce.new_terminal_list` needs each terminal's first sales day,
+    the rep of its first line (the line's rep, else the terminal's rep) and its revenue within
+    a window of days, and the first date of all sales (the history available). This table has
+    all of it at the grain of orders (terminal x rep x day) instead of order lines, so the lines
+    can stay in the engine: pass it where the analysis asks for sales lines. Lines without a
+    terminal (sell-in) form rows with an empty ``terminal_id``.
+
+    Returns
+    -------
+    DataFrame
+        ``terminal_id``, ``rep_id``, ``date``, ``revenue``, ``lines``, sorted by them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> lines = pd.DataFrame({"date": pd.to_datetime(["2025-01-05", "2025-01-05", "2025-02-01"]),
+    ...     "customer_id": ["C1"] * 3, "terminal_id": ["T1", "T1", None], "rep_id": ["R1"] * 3,
+    ...     "product_id": ["P1", "P2", "P1"], "quantity": [1.0] * 3, "revenue": [10.0, 20.0, 5.0]})
+    >>> terminal_days(lines)[["terminal_id", "date", "revenue", "lines"]]
+      terminal_id       date  revenue  lines
+    0          T1 2025-01-05     30.0      2
+    1         NaN 2025-02-01      5.0      1
+    """
+    out = sales_by(source, ["terminal_id", "rep_id", "date"], engine=engine)
+    return out[["terminal_id", "rep_id", "date", "revenue", "lines"]]
 
 
 def rep_sales(source, *, freq="M", start=None, end=None, engine=None) -> pd.DataFrame:

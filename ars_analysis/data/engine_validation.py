@@ -46,7 +46,7 @@ import glob
 import os
 import uuid
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -135,7 +135,17 @@ class EngineTable:
     columns : dict of str to str
         Contract column -> source column.
     period : (start, end) or None
-        Keep only lines dated in this range (sales ``date``).
+        Keep only lines dated in this range (sales ``date``; visits: the planned date, else
+        the check-in date).
+    keep : dict of str to tuple, optional
+        A region's scope (:func:`~ars_analysis.data.dataset.subset`): keep a line when one of
+        these columns holds one of the listed IDs (e.g. its ``customer_id`` is a kept
+        distributor OR its ``terminal_id`` a kept terminal); ``{}`` keeps no line, None every
+        line. The engine applies it (a semi-join), no line is read into Python.
+
+    Answers the engine computed for this table (line count, dates, aggregations of
+    :func:`ars_analysis.compose.aggregate.sales_by`) are kept on the object while it lives
+    (:attr:`answers`, not pickled), so a report asks the engine each question once.
     """
 
     table: str
@@ -143,6 +153,43 @@ class EngineTable:
     file: str
     columns: dict[str, str] = field(default_factory=dict)
     period: tuple | None = None
+    keep: dict | None = None
+
+    @property
+    def answers(self) -> dict:
+        """The engine's answers about this table, by question (see the class docstring)."""
+        return self.__dict__.setdefault("_answers", {})
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_answers"}
+
+    def restrict(self, *, keep: dict | None = None, start=None, end=None) -> EngineTable:
+        """A new description with a region's scope (``keep``) and a date range added to this
+        one's (both apply: the scopes and ranges intersect). Nothing is read.
+
+        Examples
+        --------
+        >>> t = EngineTable("sales", "sales.csv", "sales.csv", period=("2025-01-01", None))
+        >>> r = t.restrict(keep={"customer_id": ("C1",)}, end="2025-06-30")
+        >>> r.period, r.keep
+        (('2025-01-01', '2025-06-30'), {'customer_id': ('C1',)})
+        """
+        lo, hi = self.period if self.period is not None else (None, None)
+        if start is not None and (lo is None or pd.Timestamp(start) > pd.Timestamp(lo)):
+            lo = start
+        if end is not None and (hi is None or pd.Timestamp(end) < pd.Timestamp(hi)):
+            hi = end
+        scope = self.keep
+        if keep is not None:
+            keep = {
+                c: tuple(sorted({str(v) for v in ids if pd.notna(v)})) for c, ids in keep.items()
+            }
+            if scope is None:
+                scope = keep
+            else:  # a line must pass both scopes: keep the IDs of both, column by column
+                scope = _intersect_scopes(scope, keep)
+        period = None if lo is None and hi is None else (lo, hi)
+        return replace(self, period=period, keep=scope)
 
     def raw(self, con):
         """The mapped source columns under their contract names, unparsed."""
@@ -173,22 +220,34 @@ class EngineTable:
         return out
 
     def to_ibis(self, con):
-        """The table for analyses: parsed, restricted to :attr:`period`."""
+        """The table for analyses: parsed, restricted to :attr:`period` and :attr:`keep`."""
         t = self.typed(self.raw(con))
-        if self.period is not None and "date" in t.columns:
+        when = _when(t)
+        if self.period is not None and when is not None:
             start, end = self.period
             if start is not None:
-                t = t.filter(t.date >= pd.Timestamp(start).date())
+                t = t.filter(when >= pd.Timestamp(start).date())
             if end is not None:
-                t = t.filter(t.date <= pd.Timestamp(end).date())
+                t = t.filter(when <= pd.Timestamp(end).date())
+        if self.keep is not None:
+            t = _in_scope(t, self.keep)
         return t
 
     def count(self, engine: str | None = None) -> int:
-        """Number of lines (in the period), counted by the engine."""
-        return int(_scalar(self, engine, lambda t: t.count()))
+        """Number of lines (in the period and scope), counted by the engine (asked once)."""
+        key = ("count", engine_name(engine))
+        if key not in self.answers:
+            self.answers[key] = int(_scalar(self, engine, lambda t: t.count()))
+        return self.answers[key]
 
     def date_range(self, engine: str | None = None) -> tuple | None:
-        """First and last ``date`` (sales), from the engine."""
+        """First and last ``date`` (sales), from the engine (asked once)."""
+        key = ("date_range", engine_name(engine))
+        if key not in self.answers:
+            self.answers[key] = self._date_range(engine)
+        return self.answers[key]
+
+    def _date_range(self, engine: str | None = None) -> tuple | None:
         con = connect(engine)
         try:
             t = self.to_ibis(con)
@@ -204,6 +263,42 @@ class EngineTable:
 
     def __repr__(self) -> str:
         return f"EngineTable({self.table} <- {self.file})"
+
+
+def _when(t):
+    """The date a line is filtered on: sales ``date``; a visit's planned date, else its
+    check-in date (as :func:`~ars_analysis.data.dataset.subset` does in pandas)."""
+    cols = set(t.columns)
+    if "date" in cols:
+        return t.date
+    if "planned_date" in cols:
+        when = t.planned_date.cast("date")
+        return when.coalesce(t.check_in.cast("date")) if "check_in" in cols else when
+    return None
+
+
+def _in_scope(t, keep: dict):
+    """Lines whose ``keep`` column holds a kept ID (any of the columns), by semi-joins."""
+    import ibis
+
+    cond = None
+    for col, ids in keep.items():
+        if col not in t.columns:
+            continue
+        values = pd.DataFrame({col: pd.Series(list(ids), dtype=object)})
+        kept = ibis.memtable(values, schema={col: "string"})
+        c = t[col].isin(kept[col])
+        cond = c if cond is None else cond | c
+    return t.filter(cond if cond is not None else ibis.literal(False))
+
+
+def _intersect_scopes(a: dict, b: dict) -> dict:
+    """A scope as strict as both (exact for one-column scopes and for subsets of subsets)."""
+    if set(a) != set(b):
+        raise ValueError(
+            "cannot combine two region scopes on different columns: subset the loaded dataset once"
+        )
+    return {c: tuple(sorted(set(a[c]) & set(b[c]))) for c in a}
 
 
 def _scalar(et: EngineTable, engine, fn):
@@ -370,7 +465,7 @@ def validate_engine_table(
             ex = "" if check in ("returns", "outside_period") else _examples(both, cond, shown)
             severity, problem, expected = _describe(spec, column, check, n, ex, counts, period)
             log.add(severity, table.table, file, column, check, [], problem, expected, n_rows=n)
-        if period is not None:
+        if period is not None and table.table == "sales":  # the loading period: sales only
             table.period = tuple(period)
         kept = n_lines - _int(counts.get(names.get(("date", "outside_period"), ""), 0))
         if table.table == "sales" and kept == 0:

@@ -180,7 +180,7 @@ def _mapping_files(mapping: Path, folder: Path) -> list[Path]:
     return found
 
 
-def load_key(path, mapping=None, period=None, engine=None) -> str:
+def load_key(path, mapping=None, period=None, engine=None, in_engine=None) -> str:
     """Key of ``load_dataset(path, mapping, period=period)``: see the module docstring.
 
     With an ``engine`` the large tables stay in the engine: the snapshot then holds their
@@ -189,6 +189,8 @@ def load_key(path, mapping=None, period=None, engine=None) -> str:
     path = Path(path).resolve()
     folder, files = _data_files(path)
     extra = f"{engine}\0" if engine is not None else ""
+    if engine is not None and in_engine is not None:
+        extra += f"{','.join(in_engine)}\0"
     h = hashlib.sha256(f"{code_version()}\0{path}\0{period!r}\0{extra}".encode())
     for f in files:
         h.update(_stat_line(f, folder).encode() + b"\n")
@@ -303,7 +305,7 @@ def load(loader: Callable[..., Any], path, mapping=None, *, period=None, strict=
     token = _building.set(True)
     try:
         try:
-            key = load_key(path, mapping, period, engine.get("engine"))
+            key = load_key(path, mapping, period, engine.get("engine"), engine.get("in_engine"))
         except OSError:
             return loader(path, mapping, period=period, strict=strict, **engine)
         target = root / key / "dataset.pkl"
