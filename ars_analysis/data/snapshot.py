@@ -118,12 +118,22 @@ def batch_env(output_dir: str | os.PathLike, dataset=None, path=None, mapping=No
     """The environment a batch's jobs get: ``{ARS_SNAPSHOT_DIR: <output_dir>/.cache}``.
 
     With ``dataset`` (``load_dataset(path, mapping)``, already loaded by the runner) its
-    snapshot is written there first, so no job loads the data files again."""
+    snapshot is written there first, so no job loads the data files again.
+
+    With ``ARS_LINES_IN_ENGINE`` set (:func:`ars_analysis.data.loading.lines_in_engine`) the
+    jobs get it too, and the snapshot is the one with the sales lines in the engine."""
+    from ars_analysis.data.loading import LINES_ENV, lines_in_engine
+
     root = (Path(output_dir) / CACHE_DIR).resolve()
+    engine = lines_in_engine()
     if dataset is not None and path is not None:
         with contextlib.suppress(OSError):
-            _store(root, load_key(path, mapping), dataset, path)
-    return {ENV: str(root)}
+            key = load_key(path, mapping, None, engine, ("sales",) if engine else None)
+            _store(root, key, dataset, path)
+    env = {ENV: str(root)}
+    if engine is not None:  # as set: "1" follows each job's engine (--engine spark)
+        env[LINES_ENV] = os.environ[LINES_ENV]
+    return env
 
 
 # --------------------------------------------------------------------------------------------
