@@ -10,7 +10,9 @@ in a subprocess, twice in the same run:
 
 - ``pandas``: ``load_dataset`` reads the lines into pandas (the default);
 - ``duckdb``: ``ARS_LINES_IN_ENGINE=1`` - the lines stay in DuckDB, the analyses get
-  aggregates (``ars_analysis.compose.aggregate``).
+  aggregates (``ars_analysis.compose.aggregate``);
+- ``duckdb_500MB`` (``--modes pandas duckdb duckdb_500MB``): the same with DuckDB's memory limit
+  set (``ARS_DUCKDB_MEMORY_LIMIT``); beyond it DuckDB spills to disk.
 
 Wall time, and peak memory of the process tree (papermill and its kernel, sampled every 100
 ms with psutil); then both ``results.json`` are compared (text, counts, dates exactly,
@@ -108,8 +110,10 @@ def render(mode: str, folder: Path, notebook: str, out: Path) -> dict:
     import psutil
 
     out.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, ARS_LINES_IN_ENGINE="1" if mode == "duckdb" else "0")
+    env = dict(os.environ, ARS_LINES_IN_ENGINE="0" if mode == "pandas" else "1")
     env["ARS_ENGINE"] = "duckdb"
+    if mode.startswith("duckdb_"):  # duckdb_500MB: DuckDB's memory limit (it spills beyond)
+        env["ARS_DUCKDB_MEMORY_LIMIT"] = mode.removeprefix("duckdb_")
     env.pop("ARS_SNAPSHOT_DIR", None)
     code = (
         "import papermill as pm, sys\n"
@@ -173,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lines", type=int, default=5_000_000)
     parser.add_argument("--notebook", default="01_core_customers")
     parser.add_argument("--quick", action="store_true", help="200,000 lines")
-    parser.add_argument("--modes", nargs="+", default=["pandas", "duckdb"])
+    parser.add_argument(
+        "--modes", nargs="+", default=["pandas", "duckdb"],
+        help="pandas, duckdb, duckdb_<memory limit> (e.g. duckdb_500MB); the first is the baseline",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     n = 200_000 if args.quick else args.lines
     t = time.perf_counter()

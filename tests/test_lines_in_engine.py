@@ -13,6 +13,8 @@ The end-to-end comparison of rendered reports is in ``test_lines_in_engine_rende
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -342,3 +344,30 @@ def _close(a, b) -> bool:
             return a is b
         return bool(np.isclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True))
     return a == b
+
+
+def test_the_lines_are_parsed_once_per_process_and_subsets_filter_them(folder, monkeypatch):
+    from ars_analysis.data import engine_validation as ev
+
+    ev.release_held()
+    assert ev._HELD == {}
+    ds = load_dataset(folder, engine="duckdb", in_engine=("sales",))
+    parsed = []
+    real = EngineTable.raw
+    monkeypatch.setattr(EngineTable, "raw", lambda self, con: parsed.append(1) or real(self, con))
+    total = sales_by(ds, ["customer_id"])["revenue"].sum()
+    part = subset(ds, start="2024-06-01")
+    in_part = sales_by(part, ["customer_id"])["revenue"].sum()
+    assert part.sales.count() < ds.sales.count()
+    assert 0 < in_part < total
+    assert len(parsed) == 1 and len(ev._HELD) == 1
+    # a changed file is parsed again (its size and time are part of the key)
+    copy = folder.parent / "changed_sales.csv"
+    copy.write_bytes((folder / "sales.csv").read_bytes())
+    other = EngineTable("sales", str(copy), copy.name, ds.sales.columns)
+    assert other.count() == ds.sales.count()
+    os.utime(copy, ns=(1, 1))  # same bytes, another modification time
+    assert EngineTable("sales", str(copy), copy.name, ds.sales.columns).count() == other.count()
+    assert len(parsed) == 3 and len(ev._HELD) == 3
+    ev.release_held()
+    assert ev._HELD == {}

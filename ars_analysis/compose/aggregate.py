@@ -520,11 +520,16 @@ def _sales_by(source, by, *, freq, start, end, where, engine) -> pd.DataFrame:
     import ibis
 
     held = isinstance(source, SalesLines)
-    con = source._con if held else connect(engine)
+    lines_held = None
+    if not held and isinstance(_sales_source(source), EngineTable):
+        lines_held = _sales_source(source).held(engine)  # parsed once per process (DuckDB)
+    con = source._con if held else lines_held[0] if lines_held else connect(engine)
     cached = None
     try:
         if held:
             lines, dims = source.lines, source.dims
+        elif lines_held is not None:
+            lines, dims = lines_held[1], _dims_of(source)
         else:
             lines, dims = read_lines(con, _sales_source(source)), _dims_of(source)
         cols = set(lines.columns)
@@ -583,7 +588,7 @@ def _sales_by(source, by, *, freq, start, end, where, engine) -> pd.DataFrame:
     finally:
         if cached is not None:
             cached.release()
-        if not held and con.name == "duckdb":
+        if not held and lines_held is None and con.name == "duckdb":
             con.disconnect()
     return _finish(out, by, freq)
 

@@ -55,7 +55,13 @@ from ars_analysis.data.contract import TABLES
 from ars_analysis.data.engines import connect, engine_name
 from ars_analysis.data.quality import REFERENCE_SEVERITY, QualityLog, short_repr
 
-__all__ = ["LARGE_TABLES", "EngineTable", "engine_headers", "validate_engine_table"]
+__all__ = [
+    "LARGE_TABLES",
+    "EngineTable",
+    "engine_headers",
+    "release_held",
+    "validate_engine_table",
+]
 
 #: Contract tables that stay in the engine when an engine is chosen for loading.
 LARGE_TABLES = ("sales", "visits")
@@ -221,7 +227,37 @@ class EngineTable:
 
     def to_ibis(self, con):
         """The table for analyses: parsed, restricted to :attr:`period` and :attr:`keep`."""
-        t = self.typed(self.raw(con))
+        return self.scoped(self.typed(self.raw(con)))
+
+    def held(self, engine: str | None = None):
+        """``(connection, table)``: the lines for analyses, parsed once per process.
+
+        On DuckDB the parsed lines of the source (whatever the period and scope) are held in
+        DuckDB's own compressed store - spilled to disk beyond its memory limit, never in
+        pandas - on one connection kept for the process (a report kernel), so that the many
+        aggregations of a report read them instead of parsing the file again; a subset of the
+        lines (another period or region) filters the same held lines. :func:`release_held`
+        gives the memory back. Spark keeps its own cache: there the lines are read from the
+        source each time (None is returned; use :meth:`to_ibis`).
+        """
+        if engine_name(engine) != "duckdb":
+            return None
+        key = (self.table, self.source, tuple(self.columns.items()), _stamp(self.source))
+        if key not in _HELD:
+            con = connect("duckdb")
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    base = self.typed(self.raw(con)).cache()
+            except BaseException:
+                con.disconnect()
+                raise
+            _HELD[key] = (con, base)
+        con, base = _HELD[key]
+        return con, self.scoped(base)
+
+    def scoped(self, t):
+        """``t`` (parsed lines) restricted to :attr:`period` and :attr:`keep`."""
         when = _when(t)
         if self.period is not None and when is not None:
             start, end = self.period
@@ -248,12 +284,13 @@ class EngineTable:
         return self.answers[key]
 
     def _date_range(self, engine: str | None = None) -> tuple | None:
-        con = connect(engine)
+        held = self.held(engine)
+        con = connect(engine) if held is None else held[0]
         try:
-            t = self.to_ibis(con)
+            t = self.to_ibis(con) if held is None else held[1]
             row = _fetch(t.aggregate(lo=t.date.min(), hi=t.date.max()))
         finally:
-            if con.name == "duckdb":
+            if held is None and con.name == "duckdb":
                 con.disconnect()
         lo, hi = row["lo"].iloc[0], row["hi"].iloc[0]
         return None if pd.isna(lo) else (pd.Timestamp(lo), pd.Timestamp(hi))
@@ -301,15 +338,41 @@ def _intersect_scopes(a: dict, b: dict) -> dict:
     return {c: tuple(sorted(set(a[c]) & set(b[c]))) for c in a}
 
 
-def _scalar(et: EngineTable, engine, fn):
-    con = connect(engine)
+#: Parsed lines held by DuckDB for the process (:meth:`EngineTable.held`), by source.
+_HELD: dict[tuple, tuple] = {}
+
+
+def _stamp(source: str) -> tuple:
+    """Size and modification time of a source file (a changed file is parsed again)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return fn(et.to_ibis(con)).to_pyarrow().as_py()
-    finally:
-        if con.name == "duckdb":
+        st = os.stat(source)
+        return (st.st_size, st.st_mtime_ns)
+    except OSError:  # a glob, a Spark table
+        return ()
+
+
+def release_held() -> None:
+    """Release the lines held by :meth:`EngineTable.held` (and their DuckDB connections)."""
+    while _HELD:
+        _, (con, base) = _HELD.popitem()
+        try:
+            base.release()
+        finally:
             con.disconnect()
+
+
+def _scalar(et: EngineTable, engine, fn):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        held = et.held(engine)
+        if held is not None:
+            return fn(held[1]).to_pyarrow().as_py()
+        con = connect(engine)
+        try:
+            return fn(et.to_ibis(con)).to_pyarrow().as_py()
+        finally:
+            if con.name == "duckdb":
+                con.disconnect()
 
 
 def _int(value) -> int:
