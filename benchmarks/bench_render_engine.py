@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             r = render(mode, folder, args.notebook, Path(tmp) / mode)
             print(f"{mode:>7}: {r['seconds']:8.1f} s  peak {r['peak_mb']:,} MB")
             runs.append(r)
-    diffs = same(runs[0]["results"], runs[-1]["results"]) if len(runs) > 1 else []
+    diffs = [f"{r['mode']}{d}" for r in runs[1:] for d in same(runs[0]["results"], r["results"])]
     print("results.json: " + ("identical" if not diffs else f"{len(diffs)} difference(s)"))
     for d in diffs[:20]:
         print("  ", d)
