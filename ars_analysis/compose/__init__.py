@@ -24,6 +24,7 @@ from ars_analysis.compose.aggregate import (
     period_sales,
     rep_sales,
     sales_by,
+    terminal_days,
     terminal_sales,
     visits_by,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "role_scorecard",
     "sales_by",
     "scorecard_from_dataset",
+    "terminal_days",
     "terminal_sales",
     "top_terminals",
     "visits_by",

@@ -69,6 +69,7 @@ __all__ = [
     "rep_sales",
     "sales_by",
     "sales_tables",
+    "terminal_days",
     "terminal_sales",
     "visits_by",
 ]
@@ -575,7 +576,10 @@ def sales_tables(
 
     specs = {name: _spec(name, spec) for name, spec in tables.items()}
     held = isinstance(source, SalesLines)
-    con = source._con if held else connect(engine)
+    lines_held = None  # a dataset's engine table: its lines parsed once per process (DuckDB)
+    if not held and isinstance(_sales_source(source), EngineTable):
+        lines_held = _sales_source(source).held(engine)
+    con = source._con if held else lines_held[0] if lines_held else connect(engine)
     duck = con.name == "duckdb"
     kept = []
 
@@ -589,9 +593,10 @@ def sales_tables(
     try:
         if held:
             lines, dims = source.lines, source.dims
+        elif lines_held is not None:
+            lines, dims = lines_held[1], _dims_of(source)
         else:
-            raw = _sales_source(source)
-            lines, dims = read_lines(con, raw), _dims_of(source)
+            lines, dims = read_lines(con, _sales_source(source)), _dims_of(source)
         cols = set(lines.columns)
         if "date" in cols:
             dtype = lines.date.type()
@@ -642,7 +647,7 @@ def sales_tables(
         )
         # DuckDB reads the lines once per scan below: hold the columns they need when reading
         # them again would mean parsing the file again
-        if duck and not held and _expensive(_sales_source(source)):
+        if duck and not held and lines_held is None and _expensive(_sales_source(source)):
             held_lines = hold(con, m, nbytes=_nbytes(_sales_source(source)))
             kept.append(held_lines)
             m = held_lines.table
@@ -669,7 +674,7 @@ def sales_tables(
     finally:
         for t in reversed(kept):
             t.release()
-        if not held and duck:
+        if not held and lines_held is None and duck:
             con.disconnect()
     return out
 
@@ -729,9 +734,41 @@ def sales_by(
     0          C1     30.0          12.0            1
     1          C2     30.0          10.0            1
     """
-    return sales_tables(
-        source, {"t": (list(by), freq)}, start=start, end=end, where=where, engine=engine
-    )["t"]
+    by = list(by)
+
+    def compute() -> pd.DataFrame:
+        return sales_tables(
+            source, {"t": (by, freq)}, start=start, end=end, where=where, engine=engine
+        )["t"]
+
+    if where is None and not isinstance(source, SalesLines):
+        question = ("sales_by", tuple(by), freq, _day(start), _day(end), engine_name(engine))
+        return _asked_once(source, question, compute)
+    return compute()
+
+
+def _day(value) -> str | None:
+    return None if value is None else str(pd.Timestamp(value))
+
+
+def _asked_once(source, question: tuple, compute) -> pd.DataFrame:
+    """``compute()``, asked of the engine once per table kept there (a copy each time).
+
+    When the sales lines are an :class:`~ars_analysis.data.engine_validation.EngineTable`
+    (a dataset loaded with an engine), every answer is kept on it
+    (:attr:`EngineTable.answers`), keyed by the question and the identity of the dimension
+    tables joined: a report that asks for sales per terminal five times scans the lines once.
+    pandas lines (cheap to aggregate, and mutable) are not remembered.
+    """
+    lines = _sales_source(source)
+    if not isinstance(lines, EngineTable):
+        return compute()
+    dims = _dims_of(source)
+    key = (question, tuple((name, id(frame)) for name, frame in sorted(dims.items())))
+    answer = lines.answers.get(key)
+    if answer is None:  # the dimension frames are kept with the answer: their ids stay theirs
+        answer = lines.answers[key] = (compute(), tuple(dims.values()))
+    return answer[0].copy()
 
 
 def _fetch(expr) -> pd.DataFrame:
@@ -802,6 +839,36 @@ def terminal_sales(source, *, freq=None, start=None, end=None, engine=None) -> p
     if master is not None and len(master) and "terminal_id" in master:
         out = out[out["terminal_id"].isin(master["terminal_id"])]
     return out.reset_index(drop=True)
+
+
+def terminal_days(source, *, engine=None) -> pd.DataFrame:
+    """Revenue per terminal, rep and day: the grain that tells new terminals from old ones.
+
+    :func:`ars_analysis.fieldforce.new_terminal_list` needs each terminal's first sales day,
+    the rep of its first line (the line's rep, else the terminal's rep) and its revenue within
+    a window of days, and the first date of all sales (the history available). This table has
+    all of it at the grain of orders (terminal x rep x day) instead of order lines, so the lines
+    can stay in the engine: pass it where the analysis asks for sales lines. Lines without a
+    terminal (sell-in) form rows with an empty ``terminal_id``.
+
+    Returns
+    -------
+    DataFrame
+        ``terminal_id``, ``rep_id``, ``date``, ``revenue``, ``lines``, sorted by them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> lines = pd.DataFrame({"date": pd.to_datetime(["2025-01-05", "2025-01-05", "2025-02-01"]),
+    ...     "customer_id": ["C1"] * 3, "terminal_id": ["T1", "T1", None], "rep_id": ["R1"] * 3,
+    ...     "product_id": ["P1", "P2", "P1"], "quantity": [1.0] * 3, "revenue": [10.0, 20.0, 5.0]})
+    >>> terminal_days(lines)[["terminal_id", "date", "revenue", "lines"]]
+      terminal_id       date  revenue  lines
+    0          T1 2025-01-05     30.0      2
+    1         NaN 2025-02-01      5.0      1
+    """
+    out = sales_by(source, ["terminal_id", "rep_id", "date"], engine=engine)
+    return out[["terminal_id", "rep_id", "date", "revenue", "lines"]]
 
 
 def rep_sales(source, *, freq="M", start=None, end=None, engine=None) -> pd.DataFrame:

@@ -33,9 +33,33 @@ import math
 import pandas as pd
 
 from ars_analysis.client import TopTerminal
+from ars_analysis.compose.aggregate import sales_by, terminal_days
 from ars_analysis.data.dataset import Dataset
 
-__all__ = ["filter_region", "top_terminals"]
+__all__ = ["filter_region", "new_terminal_sales", "top_terminals"]
+
+
+def in_engine(table) -> bool:
+    """Whether a contract table stays in an engine (an EngineTable, not a DataFrame)."""
+    return table is not None and not isinstance(table, pd.DataFrame)
+
+
+def sales_columns(dataset) -> set[str]:
+    """The sales table's contract columns, wherever the lines are."""
+    sales = dataset.tables.get("sales")
+    return set() if sales is None else set(sales.columns)  # an EngineTable: contract -> source
+
+
+def new_terminal_sales(source):
+    """What new-terminal detection reads (``rep_scorecard(sales=...)``): the sales lines of a
+    Dataset (or the lines themselves) in pandas, or, when the lines stay in an engine, their
+    reduction to terminal x rep x day (:func:`~ars_analysis.compose.aggregate.terminal_days`,
+    which gives the same new terminals). None without sales.
+    """
+    lines = source.tables.get("sales") if hasattr(source, "tables") else source
+    if lines is None or not in_engine(lines):
+        return lines
+    return terminal_days(source)
 
 
 def top_terminals(dataset: Dataset, definition: TopTerminal | None = None) -> pd.DataFrame:
@@ -55,15 +79,19 @@ def top_terminals(dataset: Dataset, definition: TopTerminal | None = None) -> pd
     """
     definition = definition or TopTerminal()
     sales = dataset.sales
-    if "terminal_id" not in sales:
+    if "terminal_id" not in sales_columns(dataset):
         return pd.DataFrame(
             columns=["terminal_id", "region", "revenue", "rank", "n_in_group", "is_top"]
         )
-    revenue = (
-        sales.loc[sales["terminal_id"].notna()]
-        .groupby("terminal_id", observed=True)["revenue"]
-        .sum()
-    )
+    if in_engine(sales):  # the lines stay in the engine: their sum per terminal comes back
+        per = sales_by(dataset, ["terminal_id"])
+        revenue = per.loc[per["terminal_id"].notna()].set_index("terminal_id")["revenue"]
+    else:
+        revenue = (
+            sales.loc[sales["terminal_id"].notna()]
+            .groupby("terminal_id", observed=True)["revenue"]
+            .sum()
+        )
     master = dataset.tables.get("terminals")
     if master is not None and len(master):
         cols = ["terminal_id"] + (["region"] if "region" in master else [])

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ars_analysis.client import load_client_config
 from ars_analysis.compose import aggregate
-from ars_analysis.compose.definitions import top_terminals
+from ars_analysis.compose.definitions import in_engine, new_terminal_sales, top_terminals
 from ars_analysis.fieldforce import (
     UNKNOWN,
     FieldExecution,
@@ -64,7 +64,7 @@ def scorecard_from_dataset(dataset, *, top_terminal=None, **kwargs) -> pd.DataFr
         aggregate.rep_sales(dataset, freq="M") if has_sales else None,
         aggregate.terminal_sales(dataset) if has_sales else None,
         **{
-            "sales": tables["sales"] if has_sales else None,
+            "sales": new_terminal_sales(dataset) if has_sales else None,
             "top_terminals": top_terminals(dataset, top_terminal) if has_sales else None,
             **kwargs,
         },
@@ -204,7 +204,7 @@ def analyse_field_execution(
     standards_path, frequency, far_checkin_m
         The visit standards file (default the shipped ``visit_standards.yml``) and overrides
         of its frequency per grade and far check-in distance.
-    sales_history : DataFrame, optional
+    sales_history : DataFrame or EngineTable, optional
         Sales lines before the analysis period too (the loaded dataset's ``sales``), so that
         new terminals can be told apart from old ones; default ``dataset.sales``.
     core_customers : iterable of str, optional
@@ -234,7 +234,7 @@ def analyse_field_execution(
     lo, hi = visit_window(tables["visits"])
     sales = tables.get("sales")
     has_sales = sales is not None and len(sales) > 0
-    history = sales_history if sales_history is not None else sales
+    history = new_terminal_sales(sales_history if sales_history is not None else dataset)
 
     # reps, terminals and visits of the scope
     rep_info = _rep_info(reps) if reps is not None else pd.DataFrame(
@@ -338,7 +338,13 @@ def analyse_field_execution(
 
     # actions: reps to coach, top terminals not visited
     if has_sales and "rep_id" in terminals.columns:
-        in_window = sales[(sales["date"] >= lo) & (sales["date"] < hi + pd.Timedelta(days=1))]
+        if in_engine(sales):  # revenue per terminal of the window's days, from the engine
+            in_window = aggregate.sales_by(
+                dataset, ["terminal_id"], start=pd.Timestamp(lo).ceil("D"),
+                end=pd.Timestamp(hi).floor("D"),
+            )  # fmt: skip
+        else:
+            in_window = sales[(sales["date"] >= lo) & (sales["date"] < hi + pd.Timedelta(days=1))]
         resp = terminals.drop_duplicates("terminal_id").set_index("terminal_id")["rep_id"]
         stake = in_window.groupby(in_window["terminal_id"].map(resp))["revenue"].sum()
     else:

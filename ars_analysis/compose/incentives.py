@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ars_analysis.compose.aggregate import rep_sales, sales_by, terminal_sales
-from ars_analysis.compose.definitions import top_terminals
+from ars_analysis.compose.definitions import new_terminal_sales, top_terminals
 from ars_analysis.data.snapshot import memo
 from ars_analysis.fieldforce import rep_scorecard
 from ars_analysis.incentives import (
@@ -59,7 +59,7 @@ def monthly_kpis(ds, columns, top_terminal=None, standards_layers=()) -> pd.Data
         rep_sales(ds, freq="M"),
         terminal_sales(ds),
         freq="M",
-        sales=ds.sales,
+        sales=new_terminal_sales(ds),
         top_terminals=top_terminals(ds, top_terminal),
         standards_layers=standards_layers,
     )

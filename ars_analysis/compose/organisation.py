@@ -13,7 +13,7 @@ import pandas as pd
 
 from ars_analysis.client import load_client_config
 from ars_analysis.compose import aggregate
-from ars_analysis.compose.definitions import top_terminals
+from ars_analysis.compose.definitions import new_terminal_sales, top_terminals
 from ars_analysis.data.snapshot import memo
 from ars_analysis.fieldforce import (
     FieldOrganisation,
@@ -63,7 +63,7 @@ def role_scorecard(dataset, org, cfg=None, *, start=None, end=None, standards_pa
     has_sales = t.get("sales") is not None and len(t["sales"]) > 0
     common = dict(
         start=start, end=end, standards_path=standards_path,
-        sales=t["sales"] if has_sales else None,
+        sales=new_terminal_sales(dataset) if has_sales else None,
         top_terminals=top_terminals(dataset, cfg.definitions.top_terminal) if has_sales else None,
     )  # fmt: skip
     args = (

@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 
 from ars_analysis.client import load_client_config
+from ars_analysis.compose.aggregate import sales_by
 from ars_analysis.compose.customers import core_customers
-from ars_analysis.compose.definitions import filter_region, top_terminals
+from ars_analysis.compose.definitions import filter_region, in_engine, top_terminals
 from ars_analysis.data.snapshot import memo
 from ars_analysis.fieldforce import visit_window
 from ars_analysis.terminals import (
@@ -31,6 +32,33 @@ __all__ = ["analyse_terminal_network"]
 def _period(dates) -> tuple | None:
     d = pd.to_datetime(pd.Series(dates)).dropna()
     return (d.min(), d.max()) if len(d) else None
+
+
+def _terminal_volumes(dataset, sales, core_ids: set) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The lines with a terminal, and per terminal: revenue, quantity, gross_margin,
+    core_volume (revenue through core distributors), n_distributors.
+
+    From the lines in pandas, or - lines kept in an engine - from their sums per terminal x
+    distributor (:func:`sales_by`), which add up to the same (and are all the linking plan
+    reads: who already sells to whom). One difference: with the cost missing on only some
+    lines, the engine's margin of a terminal x distributor is its revenue minus the cost it
+    has, the lines' margin leaves the lines without cost out."""
+    if in_engine(sales):
+        lines = sales_by(dataset, ["terminal_id", "customer_id"])
+        lines = lines.loc[lines["terminal_id"].notna()]
+        margin = lines["gross_margin"]
+    else:
+        lines = sales.loc[sales["terminal_id"].notna()]
+        cost = lines["cost"] if "cost" in lines else pd.Series(np.nan, index=lines.index)
+        margin = lines["revenue"] - cost
+    per_t = lines.groupby("terminal_id")[["revenue", "quantity"]].sum()
+    per_t["gross_margin"] = margin.groupby(lines["terminal_id"]).sum(min_count=1)
+    is_core_line = lines["customer_id"].isin(core_ids)
+    per_t["core_volume"] = (
+        lines["revenue"].where(is_core_line, 0.0).groupby(lines["terminal_id"]).sum()
+    )
+    per_t["n_distributors"] = lines.groupby("terminal_id")["customer_id"].nunique()
+    return lines, per_t
 
 
 def analyse_terminal_network(
@@ -96,15 +124,7 @@ def analyse_terminal_network(
             core_all[c] = core_all["customer_id"].map(customers[c]) if c in customers else None
     core_ids = set(core_all.loc[core_all["is_core"], "customer_id"])
 
-    lines = sales.loc[sales["terminal_id"].notna()]
-    per_t = lines.groupby("terminal_id")[["revenue", "quantity"]].sum()
-    cost = lines["cost"] if "cost" in lines else pd.Series(np.nan, index=lines.index)
-    per_t["gross_margin"] = (lines["revenue"] - cost).groupby(lines["terminal_id"]).sum(min_count=1)
-    is_core_line = lines["customer_id"].isin(core_ids)
-    per_t["core_volume"] = (
-        lines["revenue"].where(is_core_line, 0.0).groupby(lines["terminal_id"]).sum()
-    )
-    per_t["n_distributors"] = lines.groupby("terminal_id")["customer_id"].nunique()
+    lines, per_t = _terminal_volumes(dataset, sales, core_ids)
 
     t = master[
         ["terminal_id", "terminal_name", "region", "city", "terminal_type", "customer_id"]
@@ -251,7 +271,13 @@ def analyse_terminal_network(
         margin_basis=basis,
         top_share=share,
         unobserved_ratio=cfg.market.unobserved_terminal_ratio,
-        sales_period=_period(sales["date"]) if "date" in sales else None,
+        sales_period=(
+            dataset.period
+            if in_engine(sales)
+            else _period(sales["date"])
+            if "date" in sales
+            else None
+        ),  # fmt: skip
         visit_period=visit_period,
         params={"n_boot": n_boot, "gof_boot": gof_boot, "seed": seed},
     )

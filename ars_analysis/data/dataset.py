@@ -116,6 +116,11 @@ def subset(dataset: Dataset, *, region=None, start=None, end=None) -> Dataset:
     targets and distributor reports (``period``), inventory (``date``) and deliveries
     (``order_date``). ``None`` means no filter. The input is not modified.
 
+    Sales lines or visits kept in an engine (``load_dataset(..., engine=)``, an
+    :class:`~ars_analysis.data.engine_validation.EngineTable`) are not read: the kept IDs and
+    the dates are added to their description (:meth:`EngineTable.restrict`), and the engine
+    applies them whenever the lines are aggregated.
+
     Examples
     --------
     >>> import pandas as pd
@@ -127,18 +132,25 @@ def subset(dataset: Dataset, *, region=None, start=None, end=None) -> Dataset:
     ['C1']
     """
     tables = {k: v for k, v in dataset.tables.items() if v is not None}
-    kept = [k for k, v in tables.items() if not isinstance(v, pd.DataFrame)]
-    if kept:
-        raise ValueError(
-            f"the {', '.join(kept)} lines stay in the engine: subset() filters pandas tables. "
-            "Aggregate them with sales_by(dataset, ..., start=, end=, where=) instead, or load "
-            "the dataset without an engine"
-        )
+    # large tables kept in an engine (EngineTable) get the scope and dates as a description
+    in_engine = {k: v for k, v in tables.items() if not isinstance(v, pd.DataFrame)}
+    tables = {k: v for k, v in tables.items() if k not in in_engine}
     if region is not None:
         regions = [region] if isinstance(region, str) else list(region)
         for name in ("customers", "terminals", "reps"):
             if name in tables and "region" in tables[name]:
                 tables[name] = tables[name][tables[name]["region"].isin(regions)]
+        if "sales" in in_engine:
+            keep = {}
+            if "customers" in tables:
+                keep["customer_id"] = tables["customers"]["customer_id"]
+            if "terminals" in tables:
+                keep["terminal_id"] = tables["terminals"]["terminal_id"]
+            in_engine["sales"] = in_engine["sales"].restrict(keep=keep)
+        if "visits" in in_engine and "reps" in tables:
+            in_engine["visits"] = in_engine["visits"].restrict(
+                keep={"rep_id": tables["reps"]["rep_id"]}
+            )
         if "sales" in tables:
             s = tables["sales"]
             keep = pd.Series(False, index=s.index)
@@ -175,7 +187,12 @@ def subset(dataset: Dataset, *, region=None, start=None, end=None) -> Dataset:
         for name, col in (("inventory", "date"), ("deliveries", "order_date")):
             if name in tables:
                 tables[name] = tables[name][between(tables[name][col], start, end)]
+    if start is not None or end is not None:
+        in_engine = {k: v.restrict(start=start, end=end) for k, v in in_engine.items()}
     tables = {k: v.reset_index(drop=True) for k, v in tables.items()}
+    tables = {
+        k: tables.get(k, in_engine.get(k)) for k in dataset.tables if k in {*tables, *in_engine}
+    }
     out = Dataset(
         tables,
         quality=dataset.quality,

@@ -46,7 +46,7 @@ import glob
 import os
 import uuid
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -55,7 +55,13 @@ from ars_analysis.data.contract import TABLES
 from ars_analysis.data.engines import connect, engine_name, hold
 from ars_analysis.data.quality import REFERENCE_SEVERITY, QualityLog, short_repr
 
-__all__ = ["LARGE_TABLES", "EngineTable", "engine_headers", "validate_engine_table"]
+__all__ = [
+    "LARGE_TABLES",
+    "EngineTable",
+    "engine_headers",
+    "release_held",
+    "validate_engine_table",
+]
 
 #: Contract tables that stay in the engine when an engine is chosen for loading.
 LARGE_TABLES = ("sales", "visits")
@@ -148,7 +154,17 @@ class EngineTable:
     columns : dict of str to str
         Contract column -> source column.
     period : (start, end) or None
-        Keep only lines dated in this range (sales ``date``).
+        Keep only lines dated in this range (sales ``date``; visits: the planned date, else
+        the check-in date).
+    keep : dict of str to tuple, optional
+        A region's scope (:func:`~ars_analysis.data.dataset.subset`): keep a line when one of
+        these columns holds one of the listed IDs (e.g. its ``customer_id`` is a kept
+        distributor OR its ``terminal_id`` a kept terminal); ``{}`` keeps no line, None every
+        line. The engine applies it (a semi-join), no line is read into Python.
+
+    Answers the engine computed for this table (line count, dates, aggregations of
+    :func:`ars_analysis.compose.aggregate.sales_by`) are kept on the object while it lives
+    (:attr:`answers`, not pickled), so a report asks the engine each question once.
     """
 
     table: str
@@ -156,6 +172,43 @@ class EngineTable:
     file: str
     columns: dict[str, str] = field(default_factory=dict)
     period: tuple | None = None
+    keep: dict | None = None
+
+    @property
+    def answers(self) -> dict:
+        """The engine's answers about this table, by question (see the class docstring)."""
+        return self.__dict__.setdefault("_answers", {})
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_answers"}
+
+    def restrict(self, *, keep: dict | None = None, start=None, end=None) -> EngineTable:
+        """A new description with a region's scope (``keep``) and a date range added to this
+        one's (both apply: the scopes and ranges intersect). Nothing is read.
+
+        Examples
+        --------
+        >>> t = EngineTable("sales", "sales.csv", "sales.csv", period=("2025-01-01", None))
+        >>> r = t.restrict(keep={"customer_id": ("C1",)}, end="2025-06-30")
+        >>> r.period, r.keep
+        (('2025-01-01', '2025-06-30'), {'customer_id': ('C1',)})
+        """
+        lo, hi = self.period if self.period is not None else (None, None)
+        if start is not None and (lo is None or pd.Timestamp(start) > pd.Timestamp(lo)):
+            lo = start
+        if end is not None and (hi is None or pd.Timestamp(end) < pd.Timestamp(hi)):
+            hi = end
+        scope = self.keep
+        if keep is not None:
+            keep = {
+                c: tuple(sorted({str(v) for v in ids if pd.notna(v)})) for c, ids in keep.items()
+            }
+            if scope is None:
+                scope = keep
+            else:  # a line must pass both scopes: keep the IDs of both, column by column
+                scope = _intersect_scopes(scope, keep)
+        period = None if lo is None and hi is None else (lo, hi)
+        return replace(self, period=period, keep=scope)
 
     def raw(self, con):
         """The mapped source columns under their contract names, unparsed."""
@@ -186,28 +239,75 @@ class EngineTable:
         return out
 
     def to_ibis(self, con):
-        """The table for analyses: parsed, restricted to :attr:`period`."""
-        t = self.typed(self.raw(con))
-        if self.period is not None and "date" in t.columns:
+        """The table for analyses: parsed, restricted to :attr:`period` and :attr:`keep`."""
+        return self.scoped(self.typed(self.raw(con)))
+
+    def held(self, engine: str | None = None):
+        """``(connection, table)``: the lines for analyses, parsed once per process.
+
+        On DuckDB the parsed lines of the source (whatever the period and scope) are held in
+        DuckDB's own compressed store - spilled to disk beyond its memory limit, never in
+        pandas - on one connection kept for the process (a report kernel), so that the many
+        aggregations of a report read them instead of parsing the file again; a subset of the
+        lines (another period or region) filters the same held lines. :func:`release_held`
+        gives the memory back. Spark keeps its own cache: there the lines are read from the
+        source each time (None is returned; use :meth:`to_ibis`).
+        """
+        if engine_name(engine) != "duckdb":
+            return None
+        key = (self.table, self.source, tuple(self.columns.items()), _stamp(self.source))
+        if key not in _HELD:
+            con = connect("duckdb")
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    lines = self.typed(self.raw(con))
+                    size = _nbytes(self.source)  # Parquet: about a quarter of the lines held
+                    if size is not None and _is_parquet(self.source):
+                        size *= 4
+                    base = hold(con, lines, nbytes=size)
+            except BaseException:
+                con.disconnect()
+                raise
+            _HELD[key] = (con, base)
+        con, base = _HELD[key]
+        return con, self.scoped(base.table)
+
+    def scoped(self, t):
+        """``t`` (parsed lines) restricted to :attr:`period` and :attr:`keep`."""
+        when = _when(t)
+        if self.period is not None and when is not None:
             start, end = self.period
             if start is not None:
-                t = t.filter(t.date >= pd.Timestamp(start).date())
+                t = t.filter(when >= pd.Timestamp(start).date())
             if end is not None:
-                t = t.filter(t.date <= pd.Timestamp(end).date())
+                t = t.filter(when <= pd.Timestamp(end).date())
+        if self.keep is not None:
+            t = _in_scope(t, self.keep)
         return t
 
     def count(self, engine: str | None = None) -> int:
-        """Number of lines (in the period), counted by the engine."""
-        return int(_scalar(self, engine, lambda t: t.count()))
+        """Number of lines (in the period and scope), counted by the engine (asked once)."""
+        key = ("count", engine_name(engine))
+        if key not in self.answers:
+            self.answers[key] = int(_scalar(self, engine, lambda t: t.count()))
+        return self.answers[key]
 
     def date_range(self, engine: str | None = None) -> tuple | None:
-        """First and last ``date`` (sales), from the engine."""
-        con = connect(engine)
+        """First and last ``date`` (sales), from the engine (asked once)."""
+        key = ("date_range", engine_name(engine))
+        if key not in self.answers:
+            self.answers[key] = self._date_range(engine)
+        return self.answers[key]
+
+    def _date_range(self, engine: str | None = None) -> tuple | None:
+        held = self.held(engine)
+        con = connect(engine) if held is None else held[0]
         try:
-            t = self.to_ibis(con)
+            t = self.to_ibis(con) if held is None else held[1]
             row = _fetch(t.aggregate(lo=t.date.min(), hi=t.date.max()))
         finally:
-            if con.name == "duckdb":
+            if held is None and con.name == "duckdb":
                 con.disconnect()
         lo, hi = row["lo"].iloc[0], row["hi"].iloc[0]
         return None if pd.isna(lo) else (pd.Timestamp(lo), pd.Timestamp(hi))
@@ -219,15 +319,77 @@ class EngineTable:
         return f"EngineTable({self.table} <- {self.file})"
 
 
-def _scalar(et: EngineTable, engine, fn):
-    con = connect(engine)
+def _when(t):
+    """The date a line is filtered on: sales ``date``; a visit's planned date, else its
+    check-in date (as :func:`~ars_analysis.data.dataset.subset` does in pandas)."""
+    cols = set(t.columns)
+    if "date" in cols:
+        return t.date
+    if "planned_date" in cols:
+        when = t.planned_date.cast("date")
+        return when.coalesce(t.check_in.cast("date")) if "check_in" in cols else when
+    return None
+
+
+def _in_scope(t, keep: dict):
+    """Lines whose ``keep`` column holds a kept ID (any of the columns), by semi-joins."""
+    import ibis
+
+    cond = None
+    for col, ids in keep.items():
+        if col not in t.columns:
+            continue
+        values = pd.DataFrame({col: pd.Series(list(ids), dtype=object)})
+        kept = ibis.memtable(values, schema={col: "string"})
+        c = t[col].isin(kept[col])
+        cond = c if cond is None else cond | c
+    return t.filter(cond if cond is not None else ibis.literal(False))
+
+
+def _intersect_scopes(a: dict, b: dict) -> dict:
+    """A scope as strict as both (exact for one-column scopes and for subsets of subsets)."""
+    if set(a) != set(b):
+        raise ValueError(
+            "cannot combine two region scopes on different columns: subset the loaded dataset once"
+        )
+    return {c: tuple(sorted(set(a[c]) & set(b[c]))) for c in a}
+
+
+#: Parsed lines held by DuckDB for the process (:meth:`EngineTable.held`), by source.
+_HELD: dict[tuple, tuple] = {}
+
+
+def _stamp(source: str) -> tuple:
+    """Size and modification time of a source file (a changed file is parsed again)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return fn(et.to_ibis(con)).to_pyarrow().as_py()
-    finally:
-        if con.name == "duckdb":
+        st = os.stat(source)
+        return (st.st_size, st.st_mtime_ns)
+    except OSError:  # a glob, a Spark table
+        return ()
+
+
+def release_held() -> None:
+    """Release the lines held by :meth:`EngineTable.held` (and their DuckDB connections)."""
+    while _HELD:
+        _, (con, base) = _HELD.popitem()
+        try:
+            base.release()
+        finally:
             con.disconnect()
+
+
+def _scalar(et: EngineTable, engine, fn):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        held = et.held(engine)
+        if held is not None:
+            return fn(held[1]).to_pyarrow().as_py()
+        con = connect(engine)
+        try:
+            return fn(et.to_ibis(con)).to_pyarrow().as_py()
+        finally:
+            if con.name == "duckdb":
+                con.disconnect()
 
 
 def _int(value) -> int:
@@ -387,7 +549,7 @@ def validate_engine_table(
             ex = "" if check in ("returns", "outside_period") else _examples(both, cond, shown)
             severity, problem, expected = _describe(spec, column, check, n, ex, counts, period)
             log.add(severity, table.table, file, column, check, [], problem, expected, n_rows=n)
-        if period is not None:
+        if period is not None and table.table == "sales":  # the loading period: sales only
             table.period = tuple(period)
         kept = n_lines - _int(counts.get(names.get(("date", "outside_period"), ""), 0))
         if table.table == "sales" and kept == 0:

@@ -56,7 +56,48 @@ from ars_analysis.data.quality import QualityLog
 from ars_analysis.data.readers import SUFFIXES, FileProblem, _read_file
 from ars_analysis.data.validation import DataValidationError, format_quality, validate
 
-__all__ = ["load_dataset"]
+__all__ = ["LINES_ENV", "lines_in_engine", "load_dataset"]
+
+#: Environment variable that keeps the sales lines of every ``load_dataset`` without an
+#: ``engine`` in the batch's engine (``ARS_ENGINE``, else DuckDB): ``ARS_LINES_IN_ENGINE=1 ars
+#: render ...`` renders the reports without ever holding the lines in pandas.
+LINES_ENV = "ARS_LINES_IN_ENGINE"
+
+
+def lines_in_engine() -> str | None:
+    """The engine that keeps the sales lines by :data:`LINES_ENV`, or None (pandas).
+
+    ``ARS_LINES_IN_ENGINE`` set to ``1`` / ``true`` / ``yes`` / ``on`` gives the batch's engine
+    (:func:`ars_analysis.data.engines.engine_name`: ``$ARS_ENGINE``, else DuckDB), ``duckdb`` or
+    ``spark`` names it; unset, empty, ``0`` / ``false`` / ``no`` / ``off``: None.
+
+    Examples
+    --------
+    >>> import os
+    >>> from ars_analysis.data.snapshot import environment
+    >>> with environment({"ARS_LINES_IN_ENGINE": "1", "ARS_ENGINE": "duckdb"}):
+    ...     lines_in_engine()
+    'duckdb'
+    >>> with environment({"ARS_LINES_IN_ENGINE": "0"}):
+    ...     lines_in_engine() is None
+    True
+    """
+    import os
+
+    from ars_analysis.data.engines import ENGINES, engine_name
+
+    value = os.environ.get(LINES_ENV, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return None
+    if value in ENGINES:
+        return value
+    if value in ("1", "true", "yes", "on"):
+        return engine_name()
+    raise ValueError(
+        f"${LINES_ENV} must be 1/0 (true/false, yes/no, on/off) or an engine name "
+        f"({', '.join(ENGINES)}), got {value!r}"
+    )
+
 
 #: Cells that mark a totals line (合计 row) of an export; such lines are dropped (warning).
 TOTALS_LABELS = sorted(
@@ -417,7 +458,9 @@ def _engine_table(tname, p: Path, spec, specs, engine, log):
     return EngineTable(tname, str(p), p.name, columns), mapping
 
 
-def load_dataset(path, mapping=None, *, period=None, strict=True, engine=None) -> Dataset:
+def load_dataset(
+    path, mapping=None, *, period=None, strict=True, engine=None, in_engine=None
+) -> Dataset:
     """Read, map, parse and validate a client's files into a :class:`~ars_analysis.data.dataset.Dataset`.
 
     Parameters
@@ -436,7 +479,12 @@ def load_dataset(path, mapping=None, *, period=None, strict=True, engine=None) -
         Keep the large tables (sales, visits) in this engine instead of pandas and validate
         them there (:mod:`ars_analysis.data.engine_validation`): ``.tables["sales"]`` is then
         an :class:`~ars_analysis.data.engine_validation.EngineTable` that the aggregations read.
-        Default: everything in pandas.
+        Default: everything in pandas, unless :data:`LINES_ENV` (``ARS_LINES_IN_ENGINE=1``,
+        set for a report batch) asks for the sales lines in the batch's engine
+        (:func:`lines_in_engine`; the visit log then stays in pandas).
+    in_engine : tuple of str, optional
+        With ``engine``: which large tables stay in it (default :data:`LARGE_TABLES`, sales
+        and visits); the others are read into pandas.
 
     Returns
     -------
@@ -456,8 +504,15 @@ def load_dataset(path, mapping=None, *, period=None, strict=True, engine=None) -
     """
     from ars_analysis.data import snapshot  # in a batch (ARS_SNAPSHOT_DIR set): load once, share
 
+    if engine is None and in_engine is None and lines_in_engine() is not None:
+        engine, in_engine = lines_in_engine(), ("sales",)
+    large = LARGE_TABLES if in_engine is None else tuple(t for t in LARGE_TABLES if t in in_engine)
+    if engine is not None and in_engine is not None:
+        in_engine = large
     if snapshot.active():
         extra = {"engine": engine} if engine is not None else {}
+        if engine is not None and in_engine is not None:
+            extra["in_engine"] = in_engine
         return snapshot.load(load_dataset, path, mapping, period=period, strict=strict, **extra)
     path = Path(path)
     if not path.exists():
@@ -547,7 +602,7 @@ def load_dataset(path, mapping=None, *, period=None, strict=True, engine=None) -
         spec = specs.get(tname)
         if p in unread:
             continue
-        if engine is not None and tname in LARGE_TABLES:
+        if engine is not None and tname in large:
             table, rows = _engine_table(tname, p, spec, specs, engine, log)
             if table is not None:
                 in_engine[tname] = table

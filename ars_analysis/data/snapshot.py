@@ -118,12 +118,22 @@ def batch_env(output_dir: str | os.PathLike, dataset=None, path=None, mapping=No
     """The environment a batch's jobs get: ``{ARS_SNAPSHOT_DIR: <output_dir>/.cache}``.
 
     With ``dataset`` (``load_dataset(path, mapping)``, already loaded by the runner) its
-    snapshot is written there first, so no job loads the data files again."""
+    snapshot is written there first, so no job loads the data files again.
+
+    With ``ARS_LINES_IN_ENGINE`` set (:func:`ars_analysis.data.loading.lines_in_engine`) the
+    jobs get it too, and the snapshot is the one with the sales lines in the engine."""
+    from ars_analysis.data.loading import LINES_ENV, lines_in_engine
+
     root = (Path(output_dir) / CACHE_DIR).resolve()
+    engine = lines_in_engine()
     if dataset is not None and path is not None:
         with contextlib.suppress(OSError):
-            _store(root, load_key(path, mapping), dataset, path)
-    return {ENV: str(root)}
+            key = load_key(path, mapping, None, engine, ("sales",) if engine else None)
+            _store(root, key, dataset, path)
+    env = {ENV: str(root)}
+    if engine is not None:  # as set: "1" follows each job's engine (--engine spark)
+        env[LINES_ENV] = os.environ[LINES_ENV]
+    return env
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,7 +190,7 @@ def _mapping_files(mapping: Path, folder: Path) -> list[Path]:
     return found
 
 
-def load_key(path, mapping=None, period=None, engine=None) -> str:
+def load_key(path, mapping=None, period=None, engine=None, in_engine=None) -> str:
     """Key of ``load_dataset(path, mapping, period=period)``: see the module docstring.
 
     With an ``engine`` the large tables stay in the engine: the snapshot then holds their
@@ -189,6 +199,8 @@ def load_key(path, mapping=None, period=None, engine=None) -> str:
     path = Path(path).resolve()
     folder, files = _data_files(path)
     extra = f"{engine}\0" if engine is not None else ""
+    if engine is not None and in_engine is not None:
+        extra += f"{','.join(in_engine)}\0"
     h = hashlib.sha256(f"{code_version()}\0{path}\0{period!r}\0{extra}".encode())
     for f in files:
         h.update(_stat_line(f, folder).encode() + b"\n")
@@ -303,7 +315,7 @@ def load(loader: Callable[..., Any], path, mapping=None, *, period=None, strict=
     token = _building.set(True)
     try:
         try:
-            key = load_key(path, mapping, period, engine.get("engine"))
+            key = load_key(path, mapping, period, engine.get("engine"), engine.get("in_engine"))
         except OSError:
             return loader(path, mapping, period=period, strict=strict, **engine)
         target = root / key / "dataset.pkl"
