@@ -114,9 +114,17 @@ def spark():
     yield session
 
 
-@pytest.fixture(params=["duckdb", "spark"])
+@pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.slow)])
 def engine(request):
     """Each engine in turn (the Spark one through the shared session)."""
     if request.param == "spark":
         request.getfixturevalue("spark")
     return request.param
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that uses the Spark session is slow (starting the JVM takes ~20 s, each Spark
+    query seconds): it runs in ``make test``, not in the unit tier ``make test-fast``."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
