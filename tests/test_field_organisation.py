@@ -575,6 +575,22 @@ def test_organisation_sections_with_every_table(small_world, lang):
     assert all(po.appendix_methods(org, lang))
     res = org.results()
     assert set(res["line_coverage"]) == set(org.org.lines)
+    # the opening's key findings: the line gaps and the coaching list, linked to their sections
+    from ars_analysis.presentation.blocks import Finding, ReportSummary
+
+    base = ReportSummary("t", "q", lang, "x", [], findings=[Finding("first")])
+    summary = po.with_organisation_findings(base, org, lang)
+    assert [f.text for f in base.findings] == ["first"]  # the given summary is not changed
+    lines, coaching = summary.findings[1:]
+    assert (lines.section, coaching.section) == ("sec-lines", "sec-coaching-list")
+    gaps = org.line_gaps
+    assert lines.text.startswith(f"{len(gaps):,} ") and "{" not in lines.text
+    cov = org.line_summary.groupby("line")[["n_present", "n_wanted"]].sum()
+    worst = (cov["n_present"] / cov["n_wanted"]).idxmin()
+    assert po.line_name(org, worst, lang) in lines.text
+    assert po.fmt.compact(gaps["revenue"].sum(), lang) in lines.text
+    assert f'<p class="ars-text">{po._esc(coaching.text)}</p>' == po.coaching_text(org, lang).html
+    assert f"{len(org.coaching):,}" in coaching.text
 
 
 @pytest.mark.slow

@@ -50,6 +50,7 @@ def test_outside_a_batch_nothing_is_cached(data, monkeypatch):
     assert not any(p.name.startswith(".") for p in data.parent.iterdir())
 
 
+@pytest.mark.slow
 def test_snapshot_is_used_when_valid(data, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     monkeypatch.delenv(snapshot.ENV, raising=False)
@@ -72,6 +73,7 @@ def test_snapshot_is_used_when_valid(data, tmp_path, monkeypatch):
     assert second.tables["sales"] is not first.tables["sales"]  # a fresh copy each time
 
 
+@pytest.mark.slow
 def test_snapshot_is_rebuilt_when_a_data_file_changes(data, tmp_path):
     cache = tmp_path / "cache"
     with snapshot.using(cache):
@@ -86,6 +88,7 @@ def test_snapshot_is_rebuilt_when_a_data_file_changes(data, tmp_path):
     assert snapshot.dataset_key(after) != snapshot.dataset_key(before)
 
 
+@pytest.mark.slow
 def test_snapshot_is_rebuilt_when_only_a_timestamp_changes(data, tmp_path):
     cache = tmp_path / "cache"
     with snapshot.using(cache):
@@ -167,6 +170,7 @@ def test_concurrent_jobs_do_not_corrupt_the_cache(data, tmp_path):
     assert leftovers == []
 
 
+@pytest.mark.slow
 def test_an_unreadable_snapshot_is_rebuilt(data, tmp_path):
     cache = tmp_path / "cache"
     with snapshot.using(cache):
