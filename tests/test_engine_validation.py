@@ -137,6 +137,7 @@ def test_snapshot_keeps_the_description_not_the_lines(tmp_path):
     assert engine_size < 0.5 * plain_pickle.stat().st_size
 
 
+@pytest.mark.slow
 def test_a_gbk_csv_is_read_into_pandas_with_a_warning(tmp_path):
     for f in SAMPLE.glob("*.csv"):
         shutil.copy(f, tmp_path / f.name)

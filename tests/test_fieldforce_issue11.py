@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ars_analysis import compose, load_dataset
+from ars_analysis import compose
 from ars_analysis import fieldforce as ff
 from ars_analysis.client import load_client_config
 from ars_analysis.data.dataset import Dataset
@@ -29,16 +29,16 @@ SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 
 @pytest.fixture(scope="module")
-def sample():
-    """The sample dataset, loaded once for the module (the analyses never modify it)."""
-    return load_dataset(SAMPLE)
+def sample(sample_field_execution):
+    """The sample dataset, loaded once (the analyses never modify it)."""
+    return sample_field_execution.dataset
 
 
 @pytest.fixture(scope="module")
-def national(sample):
+def national(sample_field_execution):
     """The national field-execution analysis of the sample with the sample client's
-    configuration, computed once for the tests that only read it."""
-    return compose.analyse_field_execution(sample, load_client_config())
+    configuration (shared, see conftest)."""
+    return sample_field_execution(None)
 
 
 # ----------------------------------------------------------------------------- item 2
@@ -154,6 +154,7 @@ def test_interval_and_p_value_never_contradict():
     assert checked > 550
 
 
+@pytest.mark.slow
 def test_too_few_reps_is_a_caveat_not_a_finding(sample):
     ds = sample
     cfg = load_client_config()
@@ -185,6 +186,7 @@ def test_enough_reps_gives_rho_with_its_interval_and_p(sample, national):
     assert (c["p_value"] < 0.05) == (c["ci_low"] > 0 or c["ci_high"] < 0)
 
 
+@pytest.mark.slow
 def test_no_problem_visits_gives_a_positive_sentence_and_no_table(sample):
     ds = sample
     res = compose.analyse_field_execution(ds, region="华中")

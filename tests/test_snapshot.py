@@ -99,6 +99,7 @@ def test_snapshot_is_rebuilt_when_only_a_timestamp_changes(data, tmp_path):
     assert k1 != k2
 
 
+@pytest.mark.slow
 def test_key_changes_with_the_mapping_file_and_the_loader_version(data, tmp_path, monkeypatch):
     mapping = tmp_path / "map.yml"
     mapping.write_text("tables: {}\n", encoding="utf-8")
@@ -180,6 +181,7 @@ def test_an_unreadable_snapshot_is_rebuilt(data, tmp_path):
     assert_same(good, again)
 
 
+@pytest.mark.slow
 def test_strict_loading_still_raises_on_fatal_problems(data, tmp_path):
     from ars_analysis.data.validation import DataValidationError
 
@@ -268,6 +270,7 @@ def test_a_changed_data_file_invalidates_cached_definitions(data, tmp_path):
     assert len(list((tmp_path / "cache").iterdir())) == 1  # the old snapshot and its definitions
 
 
+@pytest.mark.slow
 def test_memo_computes_outside_a_batch_and_for_unstable_arguments(tmp_path, monkeypatch):
     monkeypatch.delenv(snapshot.ENV, raising=False)
     calls = []
