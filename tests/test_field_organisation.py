@@ -578,10 +578,13 @@ def test_organisation_sections_with_every_table(small_world, lang):
     # the opening's key findings: the line gaps and the coaching list, linked to their sections
     from ars_analysis.presentation.blocks import Finding, ReportSummary
 
-    base = ReportSummary("t", "q", lang, "x", [], findings=[Finding("first")])
+    base = ReportSummary("t", "q", lang, "x", [], findings=[Finding(str(i)) for i in range(5)])
     summary = po.with_organisation_findings(base, org, lang)
-    assert [f.text for f in base.findings] == ["first"]  # the given summary is not changed
-    lines, coaching = summary.findings[1:]
+    assert len(base.findings) == 5  # the given summary is not changed
+    # at most 5 key findings (report standard): the first three, then the organisation's two
+    assert [f.text for f in summary.findings[:3]] == ["0", "1", "2"]
+    assert len(summary.findings) == 5
+    lines, coaching = summary.findings[3:]
     assert (lines.section, coaching.section) == ("sec-lines", "sec-coaching-list")
     gaps = org.line_gaps
     assert lines.text.startswith(f"{len(gaps):,} ") and "{" not in lines.text

@@ -401,11 +401,18 @@ def opening_findings(org: FieldOrganisation, lang: str = "zh") -> list[Finding]:
 
 
 def with_organisation_findings(
-    summary: ReportSummary, org: FieldOrganisation, lang: str = "zh"
+    summary: ReportSummary, org: FieldOrganisation, lang: str = "zh", *, max_findings: int = 5
 ) -> ReportSummary:
-    """``summary`` with :func:`opening_findings` added to its key findings (a new summary; the
-    given one is not changed)."""
-    return dataclasses.replace(summary, findings=[*summary.findings, *opening_findings(org, lang)])
+    """``summary`` with :func:`opening_findings` among its key findings (a new summary; the
+    given one is not changed).
+
+    The opening keeps at most ``max_findings`` (the report standard's 3 to 5): the first
+    findings of ``summary`` in their order, then the organisation's two; the ones left out
+    (in report 04: check-in distance, discipline vs attainment) stay in their sections.
+    """
+    extra = opening_findings(org, lang)
+    keep = summary.findings[: max(max_findings - len(extra), 0)]
+    return dataclasses.replace(summary, findings=[*keep, *extra][:max_findings])
 
 
 def coaching_table(org: FieldOrganisation, lang: str = "zh", *, full: bool = False) -> ReportTable:
