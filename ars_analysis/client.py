@@ -108,10 +108,13 @@ class ClientConfig(_Model):
     terminals: Terminals = Terminals()
     incentives: Incentives = Incentives()
     # The client layer over the package's base files (Kedro's base/local): entries merged deep
-    # over config/scorecard_default.yml and config/visit_standards.yml, validated after merging
-    # (an error names this file); the folder of the plans to compare (relative to this file).
+    # over config/scorecard_default.yml, config/visit_standards.yml,
+    # config/field_organisation.yml and config/plan_assignment.yml, validated after merging (an
+    # error names this file); the folder of the plans to compare (relative to this file).
     scorecard: dict[str, Any] | None = None
     visit_standards: dict[str, Any] | None = None
+    field_organisation: dict[str, Any] | None = None
+    plan_assignment: dict[str, Any] | None = None
     plans_dir: str | None = None
     # engine of the aggregations and the large-table checks (ars_analysis.data.engines);
     # --engine and $ARS_ENGINE override it
@@ -120,8 +123,9 @@ class ClientConfig(_Model):
     source: str | None = None
 
     def layer(self, name: str) -> tuple[Layer, ...]:
-        """The client's overrides of base file ``name`` (``"scorecard"`` or
-        ``"visit_standards"``) as a config layer (empty when there are none)."""
+        """The client's overrides of base file ``name`` (``"scorecard"``,
+        ``"visit_standards"``, ``"field_organisation"`` or ``"plan_assignment"``) as a config
+        layer (empty when there are none)."""
         data = getattr(self, name)
         return (Layer(self.source or "client configuration", data, at=name),) if data else ()
 

@@ -86,6 +86,25 @@ def rendered_batch(tmp_path_factory) -> RenderedBatch:
     return RenderedBatch(out, results, client_info(cfg)[0])  # str or {lang: name}
 
 
+@pytest.fixture(scope="session")
+def sample_field_execution():
+    """``get(region)``: the field-execution analysis of the sample (sample client's
+    configuration) for a region (None = national), computed once per test session and shared
+    by the tests that only read it (the analyses never modify the dataset or the result)."""
+    from ars_analysis import compose, load_dataset
+    from ars_analysis.client import load_client_config
+
+    ds, cfg, cache = load_dataset(REPO / "data" / "sample"), load_client_config(), {}
+
+    def get(region=None):
+        if region not in cache:
+            cache[region] = compose.analyse_field_execution(ds, cfg, region=region)
+        return cache[region]
+
+    get.dataset, get.cfg = ds, cfg
+    return get
+
+
 #: The Spark tests' session: two local cores, two shuffle partitions (small data).
 SPARK_TEST_SETTINGS = {"master": "local[2]", "conf": {"spark.sql.shuffle.partitions": 2}}
 
@@ -114,9 +133,17 @@ def spark():
     yield session
 
 
-@pytest.fixture(params=["duckdb", "spark"])
+@pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.slow)])
 def engine(request):
     """Each engine in turn (the Spark one through the shared session)."""
     if request.param == "spark":
         request.getfixturevalue("spark")
     return request.param
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that uses the Spark session is slow (starting the JVM takes ~20 s, each Spark
+    query seconds): it runs in ``make test``, not in the unit tier ``make test-fast``."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

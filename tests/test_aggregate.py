@@ -258,6 +258,7 @@ def test_sales_lines_parse_once_and_serve_many_aggregations(tables, dataset, tmp
         SalesLines(tmp_path / "nothing_here_*.csv")
 
 
+@pytest.mark.slow
 def test_unknown_terminal_ids_do_not_become_phantom_terminals(tmp_path):
     # A client export whose sales name terminals missing from the master (typos, closed shops):
     # validation warns, and the terminal analyses see only master terminals.

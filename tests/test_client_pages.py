@@ -347,3 +347,37 @@ def test_client_name_follows_the_report_language():
     named = ClientConfig(client={"zh": "甲公司", "en": "Jia Co."})
     assert (named.client_name("zh"), named.client_name("en")) == ("甲公司", "Jia Co.")
     assert ClientConfig(client="甲公司").client_name("en") == "甲公司"  # a proper name
+
+
+def section_numbers(page: str) -> list[int | None]:
+    """The number of each section heading of a report page (None: an unnumbered heading)."""
+    import html
+    import re
+
+    titles = re.findall(r'<h2 class="ars-section" id="(?!appendix)[^"]*">(.*?)</h2>', page, re.S)
+    return [
+        int(m.group(1)) if (m := re.match(r"(\d+)\. ", html.unescape(t).strip())) else None
+        for t in titles
+    ]
+
+
+def test_section_numbers_of_a_page():
+    page = (
+        '<h2 class="ars-section" id="sec-a">1. 甲</h2><h2 class="ars-section" id="sec-b">'
+        'Two</h2><h2 class="ars-section" id="appendix">附录</h2>'
+    )
+    assert section_numbers(page) == [1, None]
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+@pytest.mark.xdist_group("rendered_batch")
+def test_sections_are_numbered_one_to_n_or_not_at_all(rendered_batch):
+    """A report numbers all its sections 1, 2, ... in page order, or none of them (02): a
+    section added later is numbered like the older ones, in Chinese and in English."""
+    pages = sorted(rendered_batch.root.glob("*/*.html"))
+    assert pages
+    for page in pages:
+        numbers = section_numbers(page.read_text(encoding="utf-8"))
+        if any(n is not None for n in numbers):
+            assert numbers == list(range(1, len(numbers) + 1)), (page, numbers)

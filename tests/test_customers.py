@@ -339,6 +339,7 @@ def test_unsorted_output_is_the_same_table_in_input_order():
         )
 
 
+@pytest.mark.slow
 def test_core_customer_inputs_from_a_dataset():
     from ars_analysis.compose import core_customer_inputs
     from ars_analysis.customers import movement_periods

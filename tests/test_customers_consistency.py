@@ -308,6 +308,42 @@ def test_dimension_gaps_by_hand():
     assert g.loc["c", "gaps"] == ["x", "y"]
 
 
+def _one_seedling(score: float, gap: float):
+    """A hand-built result with one grade-B seedling (A from 70) for the presentation."""
+    from types import SimpleNamespace
+
+    from ars_analysis.customers import Scorecard
+
+    row = {"customer_id": "D1", "customer_name": "甲", "region": "华南", "revenue": 1.2e6,
+           "score": score, "trend": 0.3, "trend_low": 0.1, "trend_high": 0.5, "p_value": 0.01,
+           "points_to_grade": gap, "gaps": ["sales"]}  # fmt: skip
+    return SimpleNamespace(
+        seedlings=pd.DataFrame([row]), scorecard=Scorecard(), options={"trend_level": 0.95}
+    )
+
+
+@pytest.mark.parametrize(
+    ("score", "gap", "shown"),
+    [
+        (69.6, 0.4, ("69.6", "0.4")),  # was "70" and "0 points short of A"
+        (69.96, 0.04, ("69.9", "0.1")),  # rounds up: never 0 below the bound
+        (69.64, 0.36, ("69.6", "0.4")),
+        (55.0, 15.0, ("55.0", "15.0")),
+    ],
+)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_seedlings_never_show_zero_points_short_of_a(score, gap, shown, lang):
+    assert P.score_and_gap(score, gap) == (float(shown[0]), float(shown[1]))
+    res = _one_seedling(score, gap)
+    table = P.seedlings_table(res, lang).display_frame().iloc[0]
+    assert (table["score"], table["points_to_grade"]) == shown
+    # the shown score plus the shown gap is the bound of grade A
+    assert float(shown[0]) + float(shown[1]) == pytest.approx(70)
+    # the action list of the summary says the same gap
+    reason = P.cultivate_reason(res.seedlings.iloc[0], res, lang)
+    assert reason.startswith(("距A级差 " if lang == "zh" else "") + shown[1])
+
+
 # ------------------------------------------------------------------------------ item 11
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -18,6 +18,7 @@ def sample():
     return load_dataset(SAMPLE), load_client_config()
 
 
+@pytest.mark.slow
 def test_core_customers_are_the_core_customer_reports_grade_a(sample):
     from ars_analysis.compose import analyse_core_customers
 
@@ -28,6 +29,7 @@ def test_core_customers_are_the_core_customer_reports_grade_a(sample):
     assert set(shared.index[shared["is_core"]]) == set(report.index[report["grade"] == "A"])
 
 
+@pytest.mark.slow
 def test_terminal_network_links_through_the_same_core_customers(sample):
     from ars_analysis.compose import analyse_terminal_network
 
@@ -61,6 +63,7 @@ def test_top_terminals_per_region_are_the_top_share_of_that_region(sample):
         assert got == expected, region
 
 
+@pytest.mark.slow
 def test_every_report_states_the_same_visit_log_period(sample):
     # 02 and 04 both state the visit-log period in their title block: one definition
     from ars_analysis.compose import analyse_field_execution, analyse_terminal_network

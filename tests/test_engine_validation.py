@@ -51,6 +51,7 @@ def broken(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_sample_validates_the_same_in_the_engine(engine):
     pandas_ds = load_dataset(SAMPLE)
     engine_ds = load_dataset(SAMPLE, engine=engine)
@@ -88,6 +89,7 @@ def test_broken_lines_found_with_the_same_counts(engine, broken):
     assert dup["n_rows"] == 2
 
 
+@pytest.mark.slow
 def test_period_drops_lines_in_the_engine(engine):
     period = ("2024-03-01", "2024-06-30")
     pandas_ds = load_dataset(SAMPLE, period=period)
@@ -101,6 +103,7 @@ def test_period_drops_lines_in_the_engine(engine):
     pd.testing.assert_series_equal(got["revenue"], want["revenue"], rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_aggregations_read_the_engine_table():
     pandas_ds = load_dataset(SAMPLE)
     engine_ds = load_dataset(SAMPLE, engine="duckdb")
@@ -117,6 +120,7 @@ def test_aggregations_read_the_engine_table():
     assert east.sales.count() == len(subset(pandas_ds, region="华东").sales) > 0
 
 
+@pytest.mark.slow
 def test_snapshot_keeps_the_description_not_the_lines(tmp_path):
     with snapshot.using(tmp_path):
         first = load_dataset(SAMPLE, engine="duckdb")
@@ -133,6 +137,7 @@ def test_snapshot_keeps_the_description_not_the_lines(tmp_path):
     assert engine_size < 0.5 * plain_pickle.stat().st_size
 
 
+@pytest.mark.slow
 def test_a_gbk_csv_is_read_into_pandas_with_a_warning(tmp_path):
     for f in SAMPLE.glob("*.csv"):
         shutil.copy(f, tmp_path / f.name)
@@ -146,6 +151,7 @@ def test_a_gbk_csv_is_read_into_pandas_with_a_warning(tmp_path):
     assert row["table"] == "visits" and "UTF-8" in row["problem"]
 
 
+@pytest.mark.slow
 def test_cli_validate_with_an_engine(broken, capsys):
     from ars_analysis.cli import main
 

@@ -12,6 +12,7 @@ import pytest
 import yaml
 from scipy import stats
 
+from ars_analysis.config import ConfigError
 from ars_analysis.fieldforce import (
     coaching_list,
     distributor_visit_summary,
@@ -67,22 +68,42 @@ def test_organisation_errors_name_file_and_key_path(tmp_path):
     f.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(OrganisationConfigError) as e:
         load_organisation(f)
-    msg = str(e.value)
-    assert str(f) in msg
-    assert "roles.promoter.kpis" in msg and "visit_complete" in msg
-    assert "lines.service.rolez" in msg
-    assert "distributor_visits" in msg and "fortnightly" in msg
+    lines = str(e.value).splitlines()
+    # one line per problem: file, key path, expected, got, the close key
+    assert f"{f}: lines.service.rolez: expected one of the keys " in str(e.value)
+    assert any(x.startswith(f"{f}: lines.service.rolez: ") and "did you mean 'roles'?" in x
+               for x in lines)  # fmt: skip
+    assert f"{f}: roles.promoter.kpis.visit_complete: expected one of the scorecard KPIs " in str(
+        e.value
+    )
+    assert "got 'visit_complete'; did you mean 'visit_completion'?" in str(e.value)
+    assert any(
+        x.startswith(f"{f}: distributor_visits.A: expected one of ['biweekly', 'monthly', ")
+        and x.endswith("got 'fortnightly'")
+        for x in lines
+    )
+    assert len(lines) == 3  # every problem is listed, each once
+    assert isinstance(e.value, ConfigError) and len(e.value.problems) == 3
 
 
 def test_activity_rule_needs_activities_and_kpi_in_one_family():
     raw = _raw()
     raw["lines"]["service"].pop("activities")
-    with pytest.raises(OrganisationConfigError, match="lines.service"):
+    with pytest.raises(OrganisationConfigError) as e:
         organisation_from_dict(raw, source="x.yml")
+    assert str(e.value) == (
+        "x.yml: lines.service.activities: expected a list of activity codes "
+        "(rule 'activity' needs it), got None"
+    )
     raw = _raw()
     raw["coaching"]["families"]["coach"].append("visit_completion")
-    with pytest.raises(OrganisationConfigError, match="coaching.families"):
+    with pytest.raises(OrganisationConfigError) as e:
         organisation_from_dict(raw, source="x.yml")
+    n = len(raw["coaching"]["families"]["coach"]) - 1
+    assert str(e.value) == (
+        f"x.yml: coaching.families.coach[{n}]: expected a KPI of one family only "
+        "(it is in 'missionary' too), got 'visit_completion'"
+    )
 
 
 # ------------------------------------------------------------------------------------ roles
@@ -413,19 +434,27 @@ def test_plan_assignment_loads_and_errors_name_the_key(tmp_path):
     plans = a.plans()
     assert plans[("one_plan", "promoter")].name == "one_plan__promoter"
     assert a.reference == "one_plan"
-    with pytest.raises(PlanAssignmentError, match=r"assignments\.0\.roles\.promoter"):
+    with pytest.raises(PlanAssignmentError) as e:
         plan_assignment_from_dict(
             {"assignments": [{"id": "x", "name": {"zh": "x", "en": "x"},
                               "roles": {"promoter": {"plan": "current.yml",
                                                      "scaled": {"ratez": 2}}}}]},
             source="f.yml",
         )  # fmt: skip
+    assert str(e.value) == (
+        "f.yml: assignments[0].roles.promoter.scaled.ratez: expected one of the plan parameters "
+        "['rates', 'threshold', 'caps', 'bonus', 'scorecard', 'honours'], got 'ratez'; "
+        "did you mean 'rates'?"
+    )
     bad = plan_assignment_from_dict(
         {"assignments": [{"id": "x", "name": {"zh": "x", "en": "x"},
                           "roles": {"promoter": "missing.yml"}}]}, source=str(tmp_path / "a.yml")
     )  # fmt: skip
-    with pytest.raises(PlanAssignmentError, match=r"assignments\.x\.roles\.promoter.*missing"):
+    with pytest.raises(PlanAssignmentError) as e:
         bad.plans()
+    msg = str(e.value)
+    assert msg.startswith(f"{tmp_path / 'a.yml'}: assignments[0].roles.promoter: expected a plan")
+    assert msg.endswith("for assignment 'x', got 'missing.yml'") and str(tmp_path) in msg
 
 
 def test_honours_are_counted_not_paid_as_cash():
@@ -546,6 +575,25 @@ def test_organisation_sections_with_every_table(small_world, lang):
     assert all(po.appendix_methods(org, lang))
     res = org.results()
     assert set(res["line_coverage"]) == set(org.org.lines)
+    # the opening's key findings: the line gaps and the coaching list, linked to their sections
+    from ars_analysis.presentation.blocks import Finding, ReportSummary
+
+    base = ReportSummary("t", "q", lang, "x", [], findings=[Finding(str(i)) for i in range(5)])
+    summary = po.with_organisation_findings(base, org, lang)
+    assert len(base.findings) == 5  # the given summary is not changed
+    # at most 5 key findings (report standard): the first three, then the organisation's two
+    assert [f.text for f in summary.findings[:3]] == ["0", "1", "2"]
+    assert len(summary.findings) == 5
+    lines, coaching = summary.findings[3:]
+    assert (lines.section, coaching.section) == ("sec-lines", "sec-coaching-list")
+    gaps = org.line_gaps
+    assert lines.text.startswith(f"{len(gaps):,} ") and "{" not in lines.text
+    cov = org.line_summary.groupby("line")[["n_present", "n_wanted"]].sum()
+    worst = (cov["n_present"] / cov["n_wanted"]).idxmin()
+    assert po.line_name(org, worst, lang) in lines.text
+    assert po.fmt.compact(gaps["revenue"].sum(), lang) in lines.text
+    assert f'<p class="ars-text">{po._esc(coaching.text)}</p>' == po.coaching_text(org, lang).html
+    assert f"{len(org.coaching):,}" in coaching.text
 
 
 @pytest.mark.slow

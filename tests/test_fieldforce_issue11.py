@@ -19,13 +19,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ars_analysis import compose, load_dataset
+from ars_analysis import compose
 from ars_analysis import fieldforce as ff
 from ars_analysis.client import load_client_config
 from ars_analysis.data.dataset import Dataset
 from ars_analysis.presentation import fieldforce as pf
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def sample(sample_field_execution):
+    """The sample dataset, loaded once (the analyses never modify it)."""
+    return sample_field_execution.dataset
+
+
+@pytest.fixture(scope="module")
+def national(sample_field_execution):
+    """The national field-execution analysis of the sample with the sample client's
+    configuration (shared, see conftest)."""
+    return sample_field_execution(None)
 
 
 # ----------------------------------------------------------------------------- item 2
@@ -102,9 +115,8 @@ def test_new_terminals_unknown_without_enough_history(shop_world):
     assert more["new_terminals"].isna().all()
 
 
-def test_new_terminals_on_the_sample_are_not_the_visited_terminals():
-    ds = load_dataset(SAMPLE)
-    res = compose.analyse_field_execution(ds)
+def test_new_terminals_on_the_sample_are_not_the_visited_terminals(sample, national):
+    ds, res = sample, national
     card = res.scorecard
     visited = ds.visits[ds.visits["check_in"].notna()].groupby("rep_id")["terminal_id"].nunique()
     # before: new_terminals == distinct visited terminals for 55 of 60 reps
@@ -121,6 +133,7 @@ def test_new_terminals_on_the_sample_are_not_the_visited_terminals():
 # ----------------------------------------------------------------------------- item 15
 
 
+@pytest.mark.slow
 def test_interval_and_p_value_never_contradict():
     rng = np.random.default_rng(7)
     checked = 0
@@ -141,8 +154,9 @@ def test_interval_and_p_value_never_contradict():
     assert checked > 550
 
 
-def test_too_few_reps_is_a_caveat_not_a_finding():
-    ds = load_dataset(SAMPLE)
+@pytest.mark.slow
+def test_too_few_reps_is_a_caveat_not_a_finding(sample):
+    ds = sample
     cfg = load_client_config()
     res = compose.analyse_field_execution(ds, cfg, region="西北")  # 5 reps
     assert res.correlation["n"] == 5 and not res.correlation["sufficient"]
@@ -160,9 +174,8 @@ def test_too_few_reps_is_a_caveat_not_a_finding():
     assert compose.analyse_field_execution(ds, low, region="西北").correlation["sufficient"]
 
 
-def test_enough_reps_gives_rho_with_its_interval_and_p():
-    ds = load_dataset(SAMPLE)
-    res = compose.analyse_field_execution(ds)
+def test_enough_reps_gives_rho_with_its_interval_and_p(sample, national):
+    ds, res = sample, national
     c = res.correlation
     # every rep employed in the visit-log window (leavers before it have no visits or target)
     start = res.visit_period[0]
@@ -173,8 +186,9 @@ def test_enough_reps_gives_rho_with_its_interval_and_p():
     assert (c["p_value"] < 0.05) == (c["ci_low"] > 0 or c["ci_high"] < 0)
 
 
-def test_no_problem_visits_gives_a_positive_sentence_and_no_table():
-    ds = load_dataset(SAMPLE)
+@pytest.mark.slow
+def test_no_problem_visits_gives_a_positive_sentence_and_no_table(sample):
+    ds = sample
     res = compose.analyse_field_execution(ds, region="华中")
     assert res.issues.empty
     for lang in ("zh", "en"):
@@ -193,10 +207,9 @@ def test_no_problem_visits_gives_a_positive_sentence_and_no_table():
 # ----------------------------------------------------------------------------- item 16
 
 
-def test_title_block_states_sales_and_visit_periods():
-    ds = load_dataset(SAMPLE)
+def test_title_block_states_sales_and_visit_periods(national):
     cfg = load_client_config()
-    res = compose.analyse_field_execution(ds, cfg)
+    res = national
     for lang in ("zh", "en"):
         periods = dict(pf.fieldforce_summary(res, cfg, lang).periods)
         values = list(periods.values())

@@ -51,6 +51,39 @@ def test_the_action_row_states_count_threshold_and_money_in_both_languages():
             assert not RAW.search(re.sub(r"<[^>]+>", "", html)), html
 
 
+def test_health_actions_join_the_opening_action_list_largest_stake_first():
+    from ars_analysis.presentation.blocks import ActionList, ReportSummary, actions_block
+
+    flags = pd.DataFrame({"customer_id": ["C2", "C1", "C1", "C3"],
+                          "flag": ["overstock", "late_reports", "overdue", "late_reports"],
+                          "value": [80.0, 0.5, 0.3, 0.4],
+                          "at_stake": [1_200_000.0, float("nan"), 3_000_000.0, float("nan")]})  # fmt: skip
+    res = _health(flags)
+    base = ReportSummary("t", "q", "zh", "全国", [], actions=[ActionList("培育", [])])
+    for lang in LANGS:
+        summary = H.with_health_actions(base, res, lang)
+        assert len(base.actions) == 1 and len(summary.actions) == 2  # the given one unchanged
+        acts = summary.actions[1]
+        assert acts.title == H.label("health.actions_title", lang)
+        # one row per distributor, the largest money at stake first; C3 (nothing at stake) last
+        assert [a.stake for a in acts.items] == ["3,000,000", "1,200,000", "—"]
+        names = [a.name for a in acts.items]
+        assert names == (["甲（C1）", "乙（C2）", "丙（C3）"] if lang == "zh"
+                         else ["甲 (C1)", "乙 (C2)", "丙 (C3)"])  # fmt: skip
+        # C1's two issues in the order of the actions table: overdue before late reports
+        overdue = H.label("health.flag_values.overdue", lang)
+        late = H.label("health.flag_values.late_reports", lang)
+        reason = acts.items[0].reason
+        assert reason.index(overdue) < reason.index(late)
+        assert H.label("health.action_todo.overdue", lang) in reason
+        html = actions_block(summary).html
+        assert H.label("health.stake_header", lang) in html and not RAW.search(
+            re.sub(r"<[^>]+>", "", html)
+        )
+    none = H.opening_actions(_health(flags.iloc[0:0]), "en")
+    assert none.items == [] and none.empty_text == "No distributor is beyond a health threshold."
+
+
 def test_absent_tables_are_named_in_the_report_and_no_action_is_invented():
     res = _health(pd.DataFrame(columns=["customer_id", "flag", "value", "at_stake"]),
                   missing=["inventory", "deliveries"])  # fmt: skip

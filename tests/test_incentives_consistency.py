@@ -144,6 +144,7 @@ def test_small_region_findings_carry_the_small_sample_caveat(a, cfg):
     assert 3 <= len(summary.findings) <= 5
 
 
+@pytest.mark.slow
 def test_category_share_is_computed_from_data_or_set_in_config(ds, cfg, a):
     """Item 17: no hard-coded 0.23: the share comes from the scope's sales, or from
     ``cfg.incentives.category_share`` when set, and is stated next to the curves."""

@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from ars_analysis import compose, load_dataset
-from ars_analysis.client import load_client_config
 from ars_analysis.presentation import fieldforce as pf
 from ars_analysis.presentation import report_opening, write_workbook
 
@@ -20,10 +18,9 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture(scope="module")
-def results():
-    ds = load_dataset(SAMPLE)
-    cfg = load_client_config()
-    return cfg, {r: compose.analyse_field_execution(ds, cfg, region=r) for r in (None, "西北")}
+def results(sample_field_execution):
+    get = sample_field_execution  # shared with other modules (conftest)
+    return get.cfg, {r: get(r) for r in (None, "西北")}
 
 
 def _page_parts(res, cfg, lang):

@@ -931,6 +931,7 @@ def test_batch_pages_are_self_contained_and_leak_free(batch):
         assert "<script" not in text and "http" not in text and "<link" not in text
 
 
+@pytest.mark.slow
 def test_batch_pages_are_cheap(tmp_path):
     """Summaries, decks and indexes of a large batch take a few seconds of the run."""
     import time

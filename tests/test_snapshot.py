@@ -50,6 +50,7 @@ def test_outside_a_batch_nothing_is_cached(data, monkeypatch):
     assert not any(p.name.startswith(".") for p in data.parent.iterdir())
 
 
+@pytest.mark.slow
 def test_snapshot_is_used_when_valid(data, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     monkeypatch.delenv(snapshot.ENV, raising=False)
@@ -72,6 +73,7 @@ def test_snapshot_is_used_when_valid(data, tmp_path, monkeypatch):
     assert second.tables["sales"] is not first.tables["sales"]  # a fresh copy each time
 
 
+@pytest.mark.slow
 def test_snapshot_is_rebuilt_when_a_data_file_changes(data, tmp_path):
     cache = tmp_path / "cache"
     with snapshot.using(cache):
@@ -86,6 +88,7 @@ def test_snapshot_is_rebuilt_when_a_data_file_changes(data, tmp_path):
     assert snapshot.dataset_key(after) != snapshot.dataset_key(before)
 
 
+@pytest.mark.slow
 def test_snapshot_is_rebuilt_when_only_a_timestamp_changes(data, tmp_path):
     cache = tmp_path / "cache"
     with snapshot.using(cache):
@@ -96,6 +99,7 @@ def test_snapshot_is_rebuilt_when_only_a_timestamp_changes(data, tmp_path):
     assert k1 != k2
 
 
+@pytest.mark.slow
 def test_key_changes_with_the_mapping_file_and_the_loader_version(data, tmp_path, monkeypatch):
     mapping = tmp_path / "map.yml"
     mapping.write_text("tables: {}\n", encoding="utf-8")
@@ -167,6 +171,7 @@ def test_concurrent_jobs_do_not_corrupt_the_cache(data, tmp_path):
     assert leftovers == []
 
 
+@pytest.mark.slow
 def test_an_unreadable_snapshot_is_rebuilt(data, tmp_path):
     cache = tmp_path / "cache"
     with snapshot.using(cache):
@@ -176,6 +181,7 @@ def test_an_unreadable_snapshot_is_rebuilt(data, tmp_path):
     assert_same(good, again)
 
 
+@pytest.mark.slow
 def test_strict_loading_still_raises_on_fatal_problems(data, tmp_path):
     from ars_analysis.data.validation import DataValidationError
 
@@ -264,6 +270,7 @@ def test_a_changed_data_file_invalidates_cached_definitions(data, tmp_path):
     assert len(list((tmp_path / "cache").iterdir())) == 1  # the old snapshot and its definitions
 
 
+@pytest.mark.slow
 def test_memo_computes_outside_a_batch_and_for_unstable_arguments(tmp_path, monkeypatch):
     monkeypatch.delenv(snapshot.ENV, raising=False)
     calls = []

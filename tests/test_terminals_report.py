@@ -89,6 +89,7 @@ def _cfg(**market) -> ClientConfig:
 # ---------------------------------------------------------------- item 6: one top-terminal set
 
 
+@pytest.mark.slow
 def test_regional_report_uses_the_shared_top_terminals():
     ds = _tiny()
     cfg = _cfg()

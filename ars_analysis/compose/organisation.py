@@ -134,7 +134,7 @@ def analyse_field_organisation(
     >>> res = analyse_field_organisation(load_dataset("data/sample"), region="华南")  # doctest: +SKIP
     """
     cfg = cfg if cfg is not None else load_client_config()
-    org = load_organisation(organisation_path)
+    org = load_organisation(organisation_path, layers=cfg.layer("field_organisation"))
     std = load_standards(standards_path)
     t = dataset.tables
     if t.get("visits") is None or t.get("terminals") is None:

@@ -70,8 +70,8 @@ def analyse_role_plans(
     """
     if not ds.has("reps") or "role" not in ds.reps.columns:
         raise ValueError("plans per role need the 'reps' table with a 'role' column")
-    assignment = load_plan_assignment(assignment_file)
-    org = load_organisation(organisation_file)
+    assignment = load_plan_assignment(assignment_file, layers=cfg.layer("plan_assignment"))
+    org = load_organisation(organisation_file, layers=cfg.layer("field_organisation"))
     plans = assignment.plans()
     reps_all = ds.reps.drop_duplicates("rep_id")
     reps = reps_all if region is None else reps_all[reps_all["region"] == region]

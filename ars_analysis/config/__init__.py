@@ -1,7 +1,8 @@
 """One config model for every YAML file a consultant edits, and the base defaults.
 
 This folder holds the package's base configuration files (``scorecard_default.yml``,
-``visit_standards.yml``, ``plans/*.yml``, ``reports.yml``, ``clients/*.yml``) and the one way
+``visit_standards.yml``, ``field_organisation.yml``, ``plan_assignment.yml``, ``plans/*.yml``,
+``reports.yml``, ``clients/*.yml``) and the one way
 they are read (:mod:`ars_analysis.config.model`): pydantic models on :class:`ConfigModel`
 (unknown keys refused), one loader :func:`load_config`, one error type :class:`ConfigError`
 whose message names the file, the key path and what was expected (and the close key for a

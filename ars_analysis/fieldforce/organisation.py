@@ -1,10 +1,13 @@
 """The field organisation's configuration: lines, roles, distributor-visit standard, development
-and coaching settings (``config/field_organisation.yml``), validated by a pydantic model.
+and coaching settings (``config/field_organisation.yml``), a model on
+:class:`~ars_analysis.config.ConfigModel` read with :func:`~ars_analysis.config.load_config`.
 
-:func:`load_organisation` reads the file and raises :class:`OrganisationConfigError` naming the
-file and the key path of every problem (``roles.promoter.kpis.visit_complete: ...``). The model
-is a plain pydantic ``BaseModel`` with ``extra="forbid"`` (a misspelt key is an error, not a
-silent default).
+:func:`load_organisation` reads the file, with a client's ``field_organisation:`` layer merged
+over it (``cfg.layer("field_organisation")``), and raises :class:`OrganisationConfigError`
+naming the file, the key path and what was expected for every problem
+(``roles.promoter.kpis.visit_complete: expected one of the scorecard KPIs [...], got
+'visit_complete'; did you mean 'visit_completion'?``); a misspelt key is an error, not a silent
+default.
 
 Examples
 --------
@@ -20,14 +23,22 @@ Examples
 from __future__ import annotations
 
 import os
-from importlib import resources
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from ars_analysis.config import ConfigError
+from ars_analysis.config import (
+    ConfigError,
+    ConfigModel,
+    Layer,
+    base_file,
+    load_config,
+    problem,
+    suggest,
+    validate_config,
+)
 from ars_analysis.data.contract import ACTIVITIES, ROLES, TERMINAL_TYPES
 from ars_analysis.fieldforce.common import SCORECARD_KPIS
 from ars_analysis.fieldforce.standards import INTERVALS
@@ -49,16 +60,22 @@ class OrganisationConfigError(ConfigError):
     """The organisation file does not follow the schema (message names file and key path)."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _known(values, known, what: str):
+    """``values`` when every item (of a list, or key of a mapping) is one of ``known``, else a
+    :func:`~ars_analysis.config.problem` naming the first unknown one (its position or key)."""
+    for i, x in enumerate(values or ()):
+        if x not in known:
+            key = str(x) if isinstance(values, dict) else f"[{i}]"
+            raise problem(key, f"{what} {list(known)}", x, suggest(x, known))
+    return values
 
 
-class Names(_Strict):
+class Names(ConfigModel):
     zh: str
     en: str
 
 
-class Line(_Strict):
+class Line(ConfigModel):
     """One line (主攻线 ...): the roles that carry it and what makes it present."""
 
     name: Names
@@ -70,35 +87,28 @@ class Line(_Strict):
     @field_validator("roles")
     @classmethod
     def _roles(cls, v):
-        bad = sorted(set(v) - set(ROLES))
-        if bad:
-            raise ValueError(f"unknown role(s) {bad}; expected codes from {list(ROLES)}")
-        return v
+        return _known(v, ROLES, "one of the role codes")
 
     @field_validator("terminal_types")
     @classmethod
     def _types(cls, v):
-        bad = sorted(set(v or ()) - set(TERMINAL_TYPES))
-        if bad:
-            raise ValueError(f"unknown terminal type(s) {bad}; expected {list(TERMINAL_TYPES)}")
-        return v
+        return _known(v, TERMINAL_TYPES, "one of the terminal types")
 
     @field_validator("activities")
     @classmethod
     def _acts(cls, v):
-        bad = sorted(set(v or ()) - set(ACTIVITIES))
-        if bad:
-            raise ValueError(f"unknown activity code(s) {bad}; expected {list(ACTIVITIES)}")
-        return v
+        return _known(v, ACTIVITIES, "one of the activity codes")
 
     @model_validator(mode="after")
     def _activity_rule(self):
         if self.rule == "activity" and not self.activities:
-            raise ValueError("rule 'activity' needs a list of activities")
+            raise problem(
+                "activities", "a list of activity codes (rule 'activity' needs it)", self.activities
+            )
         return self
 
 
-class Role(_Strict):
+class Role(ConfigModel):
     """One role (岗位): responsibilities, visit standard and KPI set."""
 
     name: Names
@@ -111,18 +121,19 @@ class Role(_Strict):
     @field_validator("kpis")
     @classmethod
     def _kpis(cls, v):
-        bad = sorted(set(v) - set(SCORECARD_KPIS))
-        if bad:
-            raise ValueError(f"unknown KPI(s) {bad}; expected names from {list(SCORECARD_KPIS)}")
-        if any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
-            raise ValueError("KPI weights must be >= 0 with a positive sum")
+        _known(v, SCORECARD_KPIS, "one of the scorecard KPIs")
+        for k, w in v.items():
+            if w < 0:
+                raise problem(str(k), "a weight >= 0", w)
+        if sum(v.values()) <= 0:
+            raise problem("", "KPI weights with a positive sum", dict(v))
         return v
 
     _types = field_validator("terminal_types")(Line._types.__func__)
     _acts = field_validator("activities")(Line._acts.__func__)
 
 
-class Development(_Strict):
+class Development(ConfigModel):
     tenure_bins: list[int] = Field(min_length=2)
     productive_share: float = Field(gt=0, le=1.5)
     experienced_months: int = Field(gt=0)
@@ -133,11 +144,11 @@ class Development(_Strict):
     @classmethod
     def _bins(cls, v):
         if v[0] != 0 or any(b <= a for a, b in zip(v, v[1:], strict=False)):
-            raise ValueError("tenure bins must start at 0 and increase")
+            raise problem("", "tenure bins (months) that start at 0 and increase", v)
         return v
 
 
-class Coaching(_Strict):
+class Coaching(ConfigModel):
     drop: float = Field(gt=0)
     drop_months: int = Field(gt=0)
     new_rep_months: int = Field(ge=0)
@@ -149,22 +160,29 @@ class Coaching(_Strict):
     def _families(cls, v):
         seen: dict[str, str] = {}
         for fam, kpis in v.items():
-            bad = sorted(set(kpis) - set(SCORECARD_KPIS))
-            if bad:
-                raise ValueError(f"{fam}: unknown KPI(s) {bad}")
-            for k in kpis:
+            for i, k in enumerate(kpis):
+                if k not in SCORECARD_KPIS:
+                    raise problem(
+                        f"{fam}[{i}]",
+                        f"one of the scorecard KPIs {list(SCORECARD_KPIS)}",
+                        k,
+                        suggest(k, SCORECARD_KPIS),
+                    )
                 if k in seen:
-                    raise ValueError(f"KPI {k!r} is in both {seen[k]!r} and {fam!r}")
+                    raise problem(
+                        f"{fam}[{i}]", f"a KPI of one family only (it is in {seen[k]!r} too)", k
+                    )
                 seen[k] = fam
         return v
 
 
-class Organisation(_Strict):
-    """The whole organisation file."""
+class Organisation(ConfigModel):
+    """The whole organisation file (``source``: the file it was read from)."""
 
     lines: dict[str, Line] = Field(min_length=1)
     roles: dict[str, Role] = Field(min_length=1)
-    distributor_visits: dict[str, float | str]
+    # grade -> a named interval or a number of days (checked below, one message for both)
+    distributor_visits: dict[str, Any]
     development: Development
     coaching: Coaching
     source: str = "<dict>"
@@ -172,22 +190,21 @@ class Organisation(_Strict):
     @field_validator("roles")
     @classmethod
     def _role_codes(cls, v):
-        bad = sorted(set(v) - set(ROLES))
-        if bad:
-            raise ValueError(f"unknown role(s) {bad}; expected codes from {list(ROLES)}")
-        return v
+        return _known(v, ROLES, "one of the role codes")
 
     @field_validator("distributor_visits")
     @classmethod
     def _intervals(cls, v):
         for grade, x in v.items():
-            ok = (isinstance(x, str) and x in DISTRIBUTOR_INTERVALS) or (
-                not isinstance(x, str) and x > 0
-            )
+            number = isinstance(x, (int, float)) and not isinstance(x, bool)
+            ok = (isinstance(x, str) and x in DISTRIBUTOR_INTERVALS) or (number and x > 0)
             if not ok:
-                raise ValueError(
-                    f"grade {grade!r}: {x!r}; expected one of {sorted(DISTRIBUTOR_INTERVALS)} "
-                    "or a positive number of days"
+                raise problem(
+                    str(grade),
+                    f"one of {sorted(DISTRIBUTOR_INTERVALS)} or a positive number of days "
+                    f"between two visits of a grade-{grade} distributor",
+                    x,
+                    suggest(x, DISTRIBUTOR_INTERVALS) if isinstance(x, str) else "",
                 )
         return v
 
@@ -211,41 +228,37 @@ class Organisation(_Strict):
         return {r: dict(role.kpis) for r, role in self.roles.items()}
 
 
-def _key_path(loc) -> str:
-    return ".".join(str(p) for p in loc) or "(top level)"
+def organisation_from_dict(raw: Mapping, *, source: str = "<dict>") -> Organisation:
+    """Validate a mapping as an organisation (errors name ``source`` and the key path)."""
+    data = {**raw, "source": source} if isinstance(raw, Mapping) else raw
+    return validate_config(data, Organisation, source=source, error=OrganisationConfigError)
 
 
-def _default_path() -> Path:
-    return Path(str(resources.files("ars_analysis") / "config" / ORGANISATION_FILE))
-
-
-def organisation_from_dict(raw: dict, *, source: str = "<dict>") -> Organisation:
-    """Validate a dict as an organisation (errors name ``source`` and the key path)."""
-    if not isinstance(raw, dict):
-        raise OrganisationConfigError(f"organisation {source}: expected a mapping of keys")
-    try:
-        return Organisation(**raw, source=source)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{_key_path(e['loc'])}: {e['msg']} (got {e.get('input')!r})" for e in exc.errors()
-        )
-        raise OrganisationConfigError(f"organisation {source}: {problems}") from None
-
-
-def load_organisation(path: str | os.PathLike | None = None) -> Organisation:
+def load_organisation(
+    path: str | os.PathLike | None = None, *, layers: Sequence[Layer] = ()
+) -> Organisation:
     """Read and validate the organisation file (``None``: the shipped
-    ``config/field_organisation.yml``).
+    ``config/field_organisation.yml``), with client layers merged deep on top.
+
+    Parameters
+    ----------
+    path : path, optional
+        A file in the format of the shipped ``config/field_organisation.yml``.
+    layers : sequence of Layer, optional
+        Client layers over the file, e.g. ``cfg.layer("field_organisation")`` of a client
+        configuration: merged key by key, validated after merging.
 
     Raises
     ------
     OrganisationConfigError
-        Naming the file, the key path and what was expected.
+        Naming the file the bad value came from (the client's file for a value of its layer),
+        the key path as written there and what was expected.
     """
-    file = Path(path) if path is not None else _default_path()
-    if not file.is_file():
-        raise OrganisationConfigError(f"organisation {file}: file not found")
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise OrganisationConfigError(f"organisation {file}: not valid YAML ({exc})") from None
-    return organisation_from_dict(raw, source=str(file))
+    file = Path(path) if path is not None else base_file(ORGANISATION_FILE)
+    return load_config(
+        [file, *layers],
+        Organisation,
+        overrides=Layer(str(file), {"source": str(file)}),
+        what="field organisation",
+        error=OrganisationConfigError,
+    )

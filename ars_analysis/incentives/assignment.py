@@ -1,10 +1,12 @@
-"""Plans per role: the plan-assignment file (``config/plan_assignment.yml``), validated by a
-pydantic model.
+"""Plans per role: the plan-assignment file (``config/plan_assignment.yml``).
 
 An assignment says which plan (a plan file, or a variant of one scaled on a
 :data:`~ars_analysis.incentives.plan.SENSITIVITY_PARAMETERS` parameter) pays each role
 (``reps.role``); the file holds several assignments to compare and the cost of honour awards
-treated as non-cash recognition. Errors name the file and the key path.
+treated as non-cash recognition. The model is on :class:`~ars_analysis.config.ConfigModel`;
+:func:`load_plan_assignment` merges a client's ``plan_assignment:`` layer over the file
+(``cfg.layer("plan_assignment")``) and validates after merging. Errors name the file the bad
+value came from, the key path and what was expected.
 
 Examples
 --------
@@ -21,13 +23,23 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from importlib import resources
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Annotated
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from ars_analysis.config import ConfigError
+from ars_analysis.config import (
+    ConfigError,
+    ConfigModel,
+    Layer,
+    base_file,
+    merge_layers,
+    problem,
+    read_yaml,
+    suggest,
+    validate_config,
+)
 from ars_analysis.incentives.plan import SENSITIVITY_PARAMETERS, Plan, PlanError
 
 #: The shipped assignment file.
@@ -38,73 +50,75 @@ class PlanAssignmentError(ConfigError):
     """The plan-assignment file does not follow the schema (names the file and key path)."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Names(_Strict):
+class Names(ConfigModel):
     zh: str
     en: str
 
 
-class Variant(_Strict):
+class Variant(ConfigModel):
     """A plan file and, optionally, parameters scaled by a factor."""
 
     plan: str
-    scaled: dict[str, float] = Field(default_factory=dict)
+    scaled: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain(cls, v):
+        # a role's plan is a plan file name, or a mapping {plan: ..., scaled: ...}
+        return {"plan": v} if isinstance(v, str) else v
 
     @field_validator("scaled")
     @classmethod
     def _params(cls, v):
-        bad = sorted(set(v) - set(SENSITIVITY_PARAMETERS))
-        if bad:
-            raise ValueError(f"unknown parameter(s) {bad}; expected {list(SENSITIVITY_PARAMETERS)}")
-        if any(f < 0 for f in v.values()):
-            raise ValueError("scaling factors must be >= 0")
+        for k in v:
+            if k not in SENSITIVITY_PARAMETERS:
+                raise problem(
+                    str(k),
+                    f"one of the plan parameters {list(SENSITIVITY_PARAMETERS)}",
+                    k,
+                    suggest(k, SENSITIVITY_PARAMETERS),
+                )
         return v
 
 
-class Assignment(_Strict):
+class Assignment(ConfigModel):
     id: str
     name: Names
-    roles: dict[str, str | Variant] = Field(min_length=1)
+    roles: dict[str, Variant] = Field(min_length=1)
 
     @field_validator("id")
     @classmethod
     def _id(cls, v):
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", v):
-            raise ValueError("an assignment id is letters, digits and _, starting with a letter")
+            raise problem("", "an id of letters, digits and _, starting with a letter", v)
         return v
 
     def title(self, lang: str) -> str:
         return getattr(self.name, lang)
 
 
-class Recognition(_Strict):
-    cost: dict[str, float] = Field(default_factory=dict)
-
-    @field_validator("cost")
-    @classmethod
-    def _cost(cls, v):
-        if any(c < 0 for c in v.values()):
-            raise ValueError("a recognition cost must be >= 0")
-        return v
+class Recognition(ConfigModel):
+    # honour -> what one award costs the company (CNY)
+    cost: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
 
 
-class PlanAssignment(_Strict):
-    """The whole plan-assignment file."""
+class PlanAssignment(ConfigModel):
+    """The whole plan-assignment file (``source``: the file the assignments were read from;
+    their plan files are looked up beside it, then in ``config/plans/``)."""
 
     assignments: list[Assignment] = Field(min_length=1)
     recognition: Recognition = Field(default_factory=Recognition)
     source: str = "<dict>"
+    # the section of ``source`` that holds the assignments ("plan_assignment" in a client file)
+    _at: str = PrivateAttr("")
 
     @field_validator("assignments")
     @classmethod
     def _unique(cls, v):
         ids = [a.id for a in v]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise ValueError(f"assignment ids must be unique; repeated: {dup}")
+        for i, x in enumerate(ids):
+            if x in ids[:i]:
+                raise problem(f"[{i}].id", "an id not used by an earlier assignment", x)
         return v
 
     @property
@@ -123,7 +137,7 @@ class PlanAssignment(_Strict):
             here = Path(self.source).parent / p
             if here.is_file():
                 return here
-        return Path(str(resources.files("ars_analysis") / "config" / "plans")) / p
+        return base_file("plans") / p
 
     def plans(self) -> dict[tuple[str, str], Plan]:
         """(assignment id, role) -> the Plan paying that role, named ``<assignment>__<role>``.
@@ -132,13 +146,19 @@ class PlanAssignment(_Strict):
         """
         out = {}
         cache: dict[Path, Plan] = {}
-        for a in self.assignments:
-            for role, spec in a.roles.items():
-                v = spec if isinstance(spec, Variant) else Variant(plan=spec)
+        for i, a in enumerate(self.assignments):
+            for role, v in a.roles.items():
                 path = self._path(v.plan)
-                where = f"plan assignment {self.source}: assignments.{a.id}.roles.{role}"
+                key = f"assignments[{i}].roles.{role}"
+                where = f"{self.source}: {self._at + '.' if self._at else ''}{key}"
                 if not path.is_file():
-                    raise PlanAssignmentError(f"{where}: plan file {v.plan!r} not found")
+                    here = (
+                        "" if self.source in ("<dict>", "") else f"{Path(self.source).parent} or "
+                    )
+                    raise PlanAssignmentError(
+                        f"{where}: expected a plan file (in {here}{base_file('plans')}) "
+                        f"for assignment {a.id!r}, got {v.plan!r}"
+                    )
                 try:
                     plan = cache.get(path) or Plan.from_yaml(path)
                 except PlanError as exc:
@@ -150,34 +170,45 @@ class PlanAssignment(_Strict):
         return out
 
 
-def _key_path(loc) -> str:
-    return ".".join(str(p) for p in loc) or "(top level)"
+def plan_assignment_from_dict(raw: Mapping, *, source: str = "<dict>") -> PlanAssignment:
+    """Validate a mapping as a plan assignment (errors name ``source`` and the key path)."""
+    data = {**raw, "source": source} if isinstance(raw, Mapping) else raw
+    return validate_config(data, PlanAssignment, source=source, error=PlanAssignmentError)
 
 
-def plan_assignment_from_dict(raw, *, source: str = "<dict>") -> PlanAssignment:
-    """Validate a dict as a plan assignment (errors name ``source`` and the key path)."""
-    if not isinstance(raw, dict):
-        raise PlanAssignmentError(f"plan assignment {source}: expected a mapping of keys")
-    try:
-        return PlanAssignment(**raw, source=source)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{_key_path(e['loc'])}: {e['msg']} (got {e.get('input')!r})" for e in exc.errors()
-        )
-        raise PlanAssignmentError(f"plan assignment {source}: {problems}") from None
+def load_plan_assignment(
+    path: str | os.PathLike | None = None, *, layers: Sequence[Layer] = ()
+) -> PlanAssignment:
+    """Read and validate the plan-assignment file (``None``: the shipped one), with client
+    layers merged deep on top.
 
+    Parameters
+    ----------
+    path : path, optional
+        A file in the format of the shipped ``config/plan_assignment.yml``.
+    layers : sequence of Layer, optional
+        Client layers over the file, e.g. ``cfg.layer("plan_assignment")`` of a client
+        configuration. ``assignments`` is a list, so a layer that gives it replaces the list
+        whole (and its plan files are looked up beside that layer's file first);
+        ``recognition.cost`` is merged key by key.
 
-def load_plan_assignment(path: str | os.PathLike | None = None) -> PlanAssignment:
-    """Read and validate the plan-assignment file (``None``: the shipped one)."""
-    file = (
-        Path(path)
-        if path is not None
-        else Path(str(resources.files("ars_analysis") / "config" / ASSIGNMENT_FILE))
+    Raises
+    ------
+    PlanAssignmentError
+        Naming the file the bad value came from, the key path as written there and what was
+        expected.
+    """
+    file = Path(path) if path is not None else base_file(ASSIGNMENT_FILE)
+    base = Layer(
+        str(file), read_yaml(file, what="plan assignment", empty={}, error=PlanAssignmentError)
     )
-    if not file.is_file():
-        raise PlanAssignmentError(f"plan assignment {file}: file not found")
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise PlanAssignmentError(f"plan assignment {file}: not valid YAML ({exc})") from None
-    return plan_assignment_from_dict(raw, source=str(file))
+    merged, origin = merge_layers([base, *layers])
+    # the file the assignments list came from: plan paths are relative to it
+    source = origin.get(("assignments",), str(file))
+    merged["source"] = source
+    origin[("source",)] = str(file)
+    out = validate_config(
+        merged, PlanAssignment, source=str(file), origin=origin, error=PlanAssignmentError
+    )
+    out._at = getattr(origin, "at", {}).get(source, "")
+    return out

@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ars_analysis.customers import grade_profile as _grade_profile
@@ -401,6 +402,38 @@ def abc_movements_table(result, lang: str = "zh") -> ReportTable:
     )
 
 
+def score_and_gap(score, gap) -> tuple:
+    """A distributor's score and its points short of the next grade as shown, at one decimal.
+
+    The gap is rounded up and, when there is one, the score rounded down: a distributor below
+    the grade's bound never shows a gap of 0 or the bound itself as its score, and the two shown
+    numbers add up to the bound. Works on numbers and on Series alike.
+
+    >>> score_and_gap(69.6, 0.4), score_and_gap(69.96, 0.04), score_and_gap(72.04, 0.0)
+    ((69.6, 0.4), (69.9, 0.1), (72.0, 0.0))
+    """
+    eps = 1e-9  # 69.6 is 69.599999... in binary: do not let that move a shown tenth
+    s, g = np.asarray(score, dtype=float), np.asarray(gap, dtype=float)
+    short = g > 0
+    shown_gap = np.where(short, np.maximum(np.ceil(g * 10 - eps) / 10, 0.1), np.round(g, 1))
+    shown_score = np.where(short, np.floor(s * 10 + eps) / 10, np.round(s, 1))
+    if isinstance(score, pd.Series):
+        return (pd.Series(shown_score, index=score.index, name=score.name),
+                pd.Series(shown_gap, index=score.index, name=getattr(gap, "name", None)))  # fmt: skip
+    return float(shown_score), float(shown_gap)
+
+
+def cultivate_reason(row, result, lang: str = "zh") -> str:
+    """Why a seedling is to be cultivated: its points short of A (one decimal, rounded up), the
+    dimensions it lacks and its sales trend, e.g. ``0.4 points short of A; lacking: ...``."""
+    return label(
+        "customers.act_cultivate_reason", lang,
+        points=fmt.number(score_and_gap(row["score"], row["points_to_grade"])[1], 1),
+        dims=_gap_text(row["gaps"], result.scorecard, lang),
+        trend=trend_text(row, lang, result.options["trend_level"]),
+    )  # fmt: skip
+
+
 def _evidence_frame(
     frame: pd.DataFrame, result, lang: str, gaps: bool, full: bool = False
 ) -> pd.DataFrame:
@@ -417,8 +450,8 @@ def _evidence_frame(
             "p_value": frame["p_value"],
         }
     )
-    if gaps:
-        out["points_to_grade"] = frame["points_to_grade"]
+    if gaps:  # one decimal, the gap rounded up: 69.6 is never "70, 0 points short of A"
+        out["score"], out["points_to_grade"] = score_and_gap(out["score"], frame["points_to_grade"])
         out["gaps_text"] = [_gap_text(g, result.scorecard, lang) for g in frame["gaps"]]
     if not full:  # the page: the workbook keeps the region and the test's p-value
         out = out.drop(columns=["region", "p_value"])
@@ -432,7 +465,7 @@ def seedlings_table(result, lang: str = "zh", places=None, *, full: bool = False
         namespaces=NS,
         kinds={"trend_ci": "text", "gaps_text": "text", "score": "num", "points_to_grade": "num",
                "p_value": "num"},
-        decimals={"score": 0, "points_to_grade": 0, "p_value": 3},
+        decimals={"score": 1, "points_to_grade": 1, "p_value": 3},
         title=label("customers.seedlings_title", lang),
         places=places,
     )  # fmt: skip
@@ -631,10 +664,7 @@ def core_customers_summary(
         [
             Action(
                 _name(r),
-                label("customers.act_cultivate_reason", lang,
-                      points=fmt.number(r["points_to_grade"]),
-                      dims=_gap_text(r["gaps"], result.scorecard, lang),
-                      trend=trend_text(r, lang, result.options['trend_level'])),
+                cultivate_reason(r, result, lang),
                 fmt.money(r["revenue"]),
             )
             for _, r in seeds.head(max_actions).iterrows()

@@ -7,12 +7,23 @@ money at stake), the health table of the least healthy distributors and the work
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 
 from ars_analysis.customers.health import FLOWS
 from ars_analysis.labels import label
 from ars_analysis.presentation import fmt
-from ars_analysis.presentation.blocks import Html, _esc, caveat, say, section
+from ars_analysis.presentation.blocks import (
+    Action,
+    ActionList,
+    Html,
+    ReportSummary,
+    _esc,
+    caveat,
+    say,
+    section,
+)
 from ars_analysis.presentation.tables import ReportTable
 
 __all__ = [
@@ -123,6 +134,59 @@ def actions_table(res, lang: str = "zh", max_names: int = 6) -> Html:
                     "</tr>")  # fmt: skip
     return Html(f"<h3>{_esc(title)}</h3><div class='ars-table'><table><thead><tr>{head}</tr>"
                 f"</thead><tbody>{''.join(rows)}</tbody></table></div>")  # fmt: skip
+
+
+def opening_actions(res, lang: str = "zh", *, max_actions: int = 8) -> ActionList:
+    """The distributor-health actions for the report's opening (行动清单): one row per flagged
+    distributor, the largest money at stake first, each issue named with what to do.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> flags = pd.DataFrame({"customer_id": ["D1", "D1", "D2"], "at_stake": [5e4, 1e4, None],
+    ...                       "flag": ["overstock", "overdue", "late_reports"]})
+    >>> res = SimpleNamespace(flags=flags, health=pd.DataFrame(
+    ...     {"customer_id": ["D1", "D2"], "customer_name": ["甲", "乙"]}))
+    >>> [(a.name, a.reason, a.stake) for a in opening_actions(res, "en").items]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('甲 (D1)', 'Over-stocked: cut orders, sell the stock down; High overdue: collect, tighten credit', '60,000'),
+     ('乙 (D2)', 'Late reports: agree report dates, follow up', '—')]
+    """
+    title = label("health.actions_title", lang)
+    header = label("health.stake_header", lang)
+    if res.flags.empty:
+        return ActionList(title, [], empty_text=label("health.actions_none", lang),
+                          stake_header=header)  # fmt: skip
+    f = res.flags
+    order = {x: i for i, x in enumerate(_PRIORITY)}
+    per = (
+        f.assign(_o=f["flag"].map(order))
+        .sort_values("_o", kind="stable")
+        .groupby("customer_id", sort=False)
+        .agg(flags=("flag", list), at_stake=("at_stake", lambda x: x.sum(min_count=1)))
+        .reset_index()
+        .sort_values("at_stake", ascending=False, na_position="last", kind="stable")
+    )
+    names = dict(zip(res.health["customer_id"], res.health["customer_name"], strict=False)) if (
+        "customer_name" in res.health) else {}  # fmt: skip
+    items = []
+    for r in per.head(max_actions).itertuples(index=False):
+        name = names.get(r.customer_id)
+        who = r.customer_id if fmt.is_missing(name) else label(
+            "health.name_id", lang, name=name, id=r.customer_id)  # fmt: skip
+        reason = label("health.reason_sep", lang).join(
+            label("health.opening_reason", lang, flag=label(f"health.flag_values.{x}", lang),
+                  todo=label(f"health.action_todo.{x}", lang))
+            for x in dict.fromkeys(r.flags)
+        )  # fmt: skip
+        items.append(Action(who, reason, fmt.money(r.at_stake)))
+    return ActionList(title, items, stake_header=header)
+
+
+def with_health_actions(summary: ReportSummary, res, lang: str = "zh") -> ReportSummary:
+    """``summary`` with the distributor-health actions (:func:`opening_actions`) added to its
+    action lists (a new summary; the given one is not changed)."""
+    return dataclasses.replace(summary, actions=[*summary.actions, opening_actions(res, lang)])
 
 
 def top_issue_sentence(res, lang: str = "zh") -> Html | None:

@@ -15,13 +15,15 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
 from ars_analysis.fieldforce import FieldOrganisation
 from ars_analysis.labels import check_lang, label
 from ars_analysis.presentation import fmt
-from ars_analysis.presentation.blocks import Html, _esc, caveat, section
+from ars_analysis.presentation.blocks import Finding, Html, ReportSummary, _esc, caveat, section
 from ars_analysis.presentation.tables import ReportTable, place_name
 
 NS = ("organisation", "fieldforce", "terminals")
@@ -361,17 +363,56 @@ def action_line(row, lang: str) -> str:
 
 
 def coaching_text(org: FieldOrganisation, lang: str = "zh") -> Html:
+    """The finding of the coaching section: who needs which kind of coaching."""
+    return _p(_coaching_sentence(org, lang))
+
+
+def _coaching_sentence(org: FieldOrganisation, lang: str) -> str:
     check_lang(lang)
     c = org.coaching
     if c.empty:
-        return _p(_L("coaching_none", lang))
+        return _L("coaching_none", lang)
     counts = c["coaching_role"].value_counts()
     parts = [_L("coach_part", lang, role=_L(f"coaching_role_values.{r}", lang),
                 n=fmt.integer(counts[r])) for r in ("firefighter", "missionary", "planner", "coach")
              if r in counts.index]  # fmt: skip
-    return _p(_L("coaching_text", lang, n=fmt.integer(len(c)),
-                 parts=_L("list_sep", lang).join(parts),
-                 n_managers=fmt.integer(org.teams["manager_id"].nunique())))  # fmt: skip
+    return _L("coaching_text", lang, n=fmt.integer(len(c)),
+              parts=_L("list_sep", lang).join(parts),
+              n_managers=fmt.integer(org.teams["manager_id"].nunique()))  # fmt: skip
+
+
+def opening_findings(org: FieldOrganisation, lang: str = "zh") -> list[Finding]:
+    """The organisation's key findings for the report's opening: the top terminals missing a
+    line (with their sales and the line present least often) and the coaching list."""
+    check_lang(lang)
+    t = _line_totals(org)
+    if t.empty:
+        lines = _L("lines_none", lang)
+    else:
+        low = t.loc[t["line_coverage"].fillna(np.inf).idxmin()]
+        gaps = org.line_gaps
+        lines = _L("f_lines", lang, n_gaps=fmt.integer(len(gaps)),
+                   stake=fmt.compact(gaps["revenue"].sum(), lang),
+                   line=line_name(org, low["line"], lang),
+                   share=fmt.percent(low["line_coverage"]))  # fmt: skip
+    coaching = _coaching_sentence(org, lang)
+    return [Finding(lines, section=SECTIONS["lines"]),
+            Finding(coaching, section=SECTIONS["coaching"])]  # fmt: skip
+
+
+def with_organisation_findings(
+    summary: ReportSummary, org: FieldOrganisation, lang: str = "zh", *, max_findings: int = 5
+) -> ReportSummary:
+    """``summary`` with :func:`opening_findings` among its key findings (a new summary; the
+    given one is not changed).
+
+    The opening keeps at most ``max_findings`` (the report standard's 3 to 5): the first
+    findings of ``summary`` in their order, then the organisation's two; the ones left out
+    (in report 04: check-in distance, discipline vs attainment) stay in their sections.
+    """
+    extra = opening_findings(org, lang)
+    keep = summary.findings[: max(max_findings - len(extra), 0)]
+    return dataclasses.replace(summary, findings=[*keep, *extra][:max_findings])
 
 
 def coaching_table(org: FieldOrganisation, lang: str = "zh", *, full: bool = False) -> ReportTable:

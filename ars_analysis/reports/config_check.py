@@ -4,8 +4,8 @@ Each YAML file is recognised by its place and keys: a scorecard (``dimensions``)
 standards (``frequency``), an incentive plan (under ``plans/`` or with plan components), report
 jobs (``jobs``), the field organisation (``lines`` and ``roles``), a plan assignment
 (``assignments``), a column mapping (``tables``) or a client configuration (``definitions`` /
-``client``; its layers over the base scorecard, visit standards and plans are merged and
-validated too). Prints the merged configuration of each valid file, or every error (file, key
+``client``; its layers over the base scorecard, visit standards, plans, field organisation
+and plan assignment are merged and validated too). Prints the merged configuration of each valid file, or every error (file, key
 path, expected value); exit status 1 when any file is invalid.
 """
 
@@ -24,7 +24,10 @@ from ars_analysis.fieldforce import load_organisation, load_standards
 from ars_analysis.incentives import Plan, load_plan_assignment
 from ars_analysis.reports.config import load_config as load_report_config
 
-_CLIENT_KEYS = {"client", "definitions", "min_sample", "region_names", "market", "visit_standards"}
+_CLIENT_KEYS = {
+    "client", "definitions", "min_sample", "region_names", "market", "visit_standards",
+    "field_organisation", "plan_assignment",
+}  # fmt: skip
 _PLAN_KEYS = {"commissions", "bonus", "scorecard", "gates", "honours", "team_bonuses", "draw"}
 
 
@@ -66,7 +69,9 @@ def check_file(path: Path) -> tuple[str, dict]:
     if kind == "organisation":
         return kind, load_organisation(path).model_dump(mode="json", exclude_none=True)
     if kind == "plan_assignment":
-        return kind, load_plan_assignment(path).model_dump(mode="json", exclude_none=True)
+        assignment = load_plan_assignment(path)
+        assignment.plans()  # every plan file it names exists and is valid
+        return kind, assignment.model_dump(mode="json", exclude_none=True)
     if kind == "mapping":
         return kind, {t: vars(s) for t, s in read_mapping(path).items()}
     if kind == "client":
@@ -83,6 +88,19 @@ def check_file(path: Path) -> tuple[str, dict]:
         layer("scorecard", lambda: Scorecard(layers=cfg.layer("scorecard")).spec)
         layer("visit_standards", lambda: load_standards(layers=cfg.layer("visit_standards")))
         layer("plans", lambda: [Plan.from_yaml(p).to_dict() for p in cfg.plan_files() or []])
+        layer(
+            "field_organisation",
+            lambda: load_organisation(layers=cfg.layer("field_organisation")).model_dump(
+                mode="json", exclude_none=True
+            ),
+        )
+
+        def assignment():
+            a = load_plan_assignment(layers=cfg.layer("plan_assignment"))
+            a.plans()  # every plan file it names exists and is valid
+            return a.model_dump(mode="json", exclude_none=True)
+
+        layer("plan_assignment", assignment)
         if errors:
             raise ConfigError("\n".join(errors))
         return kind, out
