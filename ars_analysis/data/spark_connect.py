@@ -159,8 +159,11 @@ def remote_session(url: str, conf: dict[str, str] | None = None, *, log: str | N
         )
     if log is not None:
         wait_for_server(url, log)
-    from pyspark.sql import SparkSession
+    from pyspark.sql.connect.session import SparkSession
 
+    # as pyspark's own builder does (which refuses when this process also holds a classic
+    # session, as the test suite does): pyspark's functions now build Connect expressions
+    os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
     session = SparkSession.builder.remote(url).getOrCreate()
     for key, value in (conf or {}).items():
         if key.startswith("spark.sql."):
