@@ -165,10 +165,15 @@ def remote_session(url: str, conf: dict[str, str] | None = None, *, log: str | N
     # session, as the test suite does): pyspark's functions now build Connect expressions
     os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
     session = SparkSession.builder.remote(url).getOrCreate()
-    for key, value in (conf or {}).items():
-        if key.startswith("spark.sql."):
-            session.conf.set(key, value)
+    if id(session) not in _CONFIGURED:  # once per session (each set is a round trip)
+        for key, value in (conf or {}).items():
+            if key.startswith("spark.sql."):
+                session.conf.set(key, value)
+        _CONFIGURED.add(id(session))
     return session
+
+
+_CONFIGURED: set[int] = set()
 
 
 def _free_port() -> int:
