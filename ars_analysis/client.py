@@ -95,6 +95,9 @@ class Spark(_Model):
     # Spark settings; empty: $ARS_SPARK_MASTER / $ARS_SPARK_CONF, else local[*]
     master: str | None = None
     conf: dict[str, str | int | float | bool] = {}
+    # an existing Spark Connect endpoint ("sc://host:15002", Databricks Connect style): every
+    # job's session connects to it; $ARS_SPARK_REMOTE wins over it
+    remote: str | None = Field(None, pattern=r"^sc://")
 
 
 class ClientConfig(_Model):

@@ -133,11 +133,49 @@ def spark():
     yield session
 
 
-@pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.slow)])
+@pytest.fixture(scope="session")
+def spark_connect_url(tmp_path_factory):
+    """A Spark Connect server (``local[2]``, 2 shuffle partitions) for the test session, as
+    ``ars render`` starts for a batch; its URL (skipped only without Java or pyspark)."""
+    reason = spark_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from ars_analysis.data.engines import spark_settings
+    from ars_analysis.data.spark_connect import ConnectServer
+
+    settings = spark_settings(**SPARK_TEST_SETTINGS)
+    log = tmp_path_factory.mktemp("spark_connect") / "spark_connect.log"
+    with ConnectServer(settings["master"], settings["conf"], log) as server:
+        yield server.url
+
+
+@pytest.fixture
+def spark_connect(spark_connect_url, monkeypatch):
+    """Spark sessions of this test are Connect sessions on the test server (as in a report
+    job's kernel); afterwards pyspark is back in classic mode for the other Spark tests."""
+    from ars_analysis.data.spark_connect import REMOTE_ENV
+
+    monkeypatch.setenv(REMOTE_ENV, spark_connect_url)
+    yield spark_connect_url
+    # a Connect session switches pyspark into Connect mode for the whole process
+    os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
+
+
+@pytest.fixture(
+    params=[
+        "duckdb",
+        pytest.param("spark", marks=pytest.mark.slow),
+        pytest.param("spark-connect", marks=pytest.mark.slow),
+    ]
+)
 def engine(request):
-    """Each engine in turn (the Spark one through the shared session)."""
+    """Each engine in turn: DuckDB, Spark through the shared classic session, Spark through a
+    Spark Connect session (as report jobs use it)."""
     if request.param == "spark":
         request.getfixturevalue("spark")
+    if request.param == "spark-connect":
+        request.getfixturevalue("spark_connect")
+        return "spark"
     return request.param
 
 

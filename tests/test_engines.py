@@ -187,7 +187,7 @@ def test_batch_engine_from_client_configuration(tmp_path, monkeypatch):
 
     monkeypatch.delenv(engines.ENV, raising=False)
     monkeypatch.delenv(engines.SPARK_MASTER_ENV, raising=False)
-    monkeypatch.setattr(engines, "check_available", lambda name: None)
+    monkeypatch.setattr(engines, "check_available", lambda name, **kw: None)
     client = tmp_path / "client.yml"
     client.write_text(
         "engine: spark\nspark: {master: 'local[1]', conf: {spark.sql.shuffle.partitions: 3}}\n",

@@ -2,7 +2,8 @@
 
 The DuckDB reports come from the session's rendered test batch (``conftest.rendered_batch``,
 rendered with the default engine); the same national jobs are rendered again with
-``--engine spark`` (each job's kernel holds one local Spark session) and every value of each
+``--engine spark`` (the batch starts one Spark Connect server, each job's kernel opens a session
+on it) and every value of each
 ``results.json`` is compared: text, counts and dates exactly, numbers to 1e-9 relative
 (the engines add in different orders).
 """
@@ -52,6 +53,9 @@ def test_every_notebook_gives_the_same_results_on_spark(rendered_batch, tmp_path
     cfg_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     results = render(load_config(cfg_path), jobs=2, progress=False, engine="spark")
     assert [r["status"] for r in results] == ["ok"] * 4, [r.get("message") for r in results]
+    # the four jobs (two workers) shared one Spark Connect server: one JVM for the batch
+    log = (out / "spark_connect.log").read_text(encoding="utf-8")
+    assert log.count("ars: starting Spark Connect server") == 1
     for r in results:
         spark = json.loads((out / r["name"] / "results.json").read_text(encoding="utf-8"))
         duck_file = rendered_batch.root / r["name"] / "results.json"

@@ -158,7 +158,7 @@ def read_lines(con, source):
             con.con.register(name, source)
             return con.table(name)
         return _spark_frame(con, source)
-    if con.name == "pyspark" and type(source).__name__ == "DataFrame" and hasattr(source, "rdd"):
+    if con.name == "pyspark" and hasattr(source, "createOrReplaceTempView"):  # classic or Connect
         name = _new_name("lines")
         source.createOrReplaceTempView(name)
         return con.table(name)
@@ -181,6 +181,7 @@ def read_lines(con, source):
             )
         return con.table(name)
     reader = con._session.read
+    paths = [os.path.abspath(p) for p in paths]  # a Spark Connect server has its own cwd
     frame = reader.parquet(*paths) if parquet else reader.csv(paths, header=True)
     name = _new_name("lines")
     frame.createOrReplaceTempView(name)

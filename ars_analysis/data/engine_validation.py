@@ -18,6 +18,11 @@ table like those of :mod:`ars_analysis.data.validation`, with one difference: an
 row numbers (Spark reads a file in parallel), so ``rows`` is empty and the message shows the
 first offending lines by content.
 
+The codes of the categorical columns (``unknown_code``: ``visits.activities``, a list, after the
+aliases of :data:`~ars_analysis.data.quality.CODE_ALIASES`) and the visits that start before the
+same rep's previous one ended (``overlapping_visits``, a window over each rep's visits ordered
+by check-in and check-out) are checked as in pandas, with the same counts.
+
 pandera's Ibis backend covers the per-column checks only (not the cross-table orphans and
 sign rules, nor the first offending lines), so the checks are written as Ibis aggregates.
 
@@ -53,7 +58,14 @@ import pandas as pd
 
 from ars_analysis.data.contract import TABLES
 from ars_analysis.data.engines import connect, engine_name, hold
-from ars_analysis.data.quality import REFERENCE_SEVERITY, QualityLog, short_repr
+from ars_analysis.data.quality import (
+    _SPLIT_ACTIVITIES,
+    CODE_ALIASES,
+    CODE_LISTS,
+    REFERENCE_SEVERITY,
+    QualityLog,
+    short_repr,
+)
 
 __all__ = [
     "LARGE_TABLES",
@@ -108,6 +120,7 @@ def _raw_table(con, source: str):
             )
     else:
         reader = con._session.read
+        files = [os.path.abspath(f) for f in files]  # a Spark Connect server has its own cwd
         frame = reader.parquet(*files) if parquet else reader.csv(files, header=True)
         frame.createOrReplaceTempView(name)
     return con.table(name)
@@ -522,6 +535,9 @@ def validate_engine_table(
                 conds[("cost", "negative_cost")] = (both.cost < 0) & ~neg
         if table.table == "visits" and {"check_in", "check_out"} <= set(cols):
             conds[("check_out", "checkout_before_checkin")] = both.check_out < both.check_in
+        for c in cols:
+            if c in CODE_LISTS:
+                conds[(c, "unknown_code")] = _unknown_code(both[c], c)
         if period is not None and "date" in cols:
             # lines outside the period are dropped first and not checked further (as in
             # pandas); lines whose date cannot be read are kept and reported as such
@@ -546,7 +562,10 @@ def validate_engine_table(
             n = _int(counts[names[(column, check)]])
             if not n:
                 continue
-            ex = "" if check in ("returns", "outside_period") else _examples(both, cond, shown)
+            if check == "unknown_code":
+                ex = _unknown_examples(both, cond, column)
+            else:
+                ex = "" if check in ("returns", "outside_period") else _examples(both, cond, shown)
             severity, problem, expected = _describe(spec, column, check, n, ex, counts, period)
             log.add(severity, table.table, file, column, check, [], problem, expected, n_rows=n)
         if period is not None and table.table == "sales":  # the loading period: sales only
@@ -567,6 +586,8 @@ def validate_engine_table(
             )
         _duplicates(log, table, t, file)
         _orphans(log, con, table, t, small, file)
+        if table.table == "visits":
+            _overlapping_visits(log, both, shown, file)
     finally:
         if held is not None:
             held.release()
@@ -619,6 +640,9 @@ def _describe(spec, column, check, n, ex, counts, period):
             f"{n:,} sale line(s) (not returns) with a negative cost, e.g. {ex}",
             "cost >= 0 on a sale (a negative cost only on a return line)",
         )
+    if check == "unknown_code":
+        return ("warning", f"{n:,} row(s) with unknown code(s): {ex}",
+                "one of " + ", ".join(CODE_LISTS[column]))  # fmt: skip
     if check == "checkout_before_checkin":
         return ("warning", f"{n:,} visit(s) end before they start, e.g. {ex}",
                 "check_out after check_in")  # fmt: skip
@@ -712,5 +736,81 @@ def _log_orphans(log, table, file, col, rtable, rcol, n, n_values, ex) -> None:
         [],
         f"{n:,} row(s) name {n_values:,} {col} value(s) not in {rtable}, e.g. {shown}",
         f"every {col} listed in {rtable}.{rcol}",
+        n_rows=n,
+    )
+
+
+def _known_codes(column: str) -> tuple[list[str], list[str]]:
+    """The accepted codes of ``column`` and the aliases (casefolded) translated to them."""
+    aliases = sorted({k.casefold() for k in CODE_ALIASES.get(column, {})})
+    return list(CODE_LISTS[column]), aliases
+
+
+def _unknown_code(value, column: str):
+    """Whether a line's ``value`` (text) holds a code that is neither accepted nor an alias
+    (as :func:`~ars_analysis.data.quality.normalise_codes` then the pandas check).
+
+    ``activities`` holds a list: the line is fine when its whole lower-cased text is a list of
+    known codes (or empty parts) between the separators - one regular expression, as the
+    array lambdas Ibis would generate are not accepted by every DuckDB version. Its accepted
+    codes are all among its aliases, so lower-casing the text loses nothing."""
+    import re
+
+    allowed, aliases = _known_codes(column)
+    text = value.cast("string").strip()
+    if column != "activities":
+        return text.notnull() & ~(text.lower().isin(aliases) | text.isin(allowed))
+    assert set(allowed) <= set(aliases)
+    known = "|".join(
+        re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", k) for k in sorted(aliases, key=len, reverse=True)
+    )
+    sep = _SPLIT_ACTIVITIES.pattern.replace("\\s*", "")  # the separator class
+    pattern = rf"^\s*(?:{known})?\s*(?:{sep}\s*(?:{known})?\s*)*$"
+    return text.notnull() & ~text.lower().re_search(pattern)
+
+
+def _unknown_examples(table, cond, column: str) -> str:
+    """The first unknown codes (sorted), as the pandas check shows them."""
+    allowed, aliases = _known_codes(column)
+    text = table[column].cast("string").strip()
+    parts = text.re_split(_SPLIT_ACTIVITIES.pattern) if column == "activities" else None
+    rows = table.filter(cond)
+    found = rows.select(code=(parts.unnest() if parts is not None else text))
+    found = found.filter(
+        (found.code != "") & ~(found.code.lower().isin(aliases) | found.code.isin(allowed))
+    )
+    codes = _fetch(found.distinct().order_by("code").limit(5))["code"]
+    return ", ".join(short_repr(v) for v in codes)
+
+
+def _overlapping_visits(log, both, shown: list[str], file) -> None:
+    """Visits that start before the same rep's previous visit (by check-in, then check-out)
+    ended; visits without rep, times, or ending before they start are left out (as pandas)."""
+    import ibis
+
+    if not {"rep_id", "check_in", "check_out"} <= set(both.columns):
+        return
+    v = both.filter(
+        both.rep_id.notnull()
+        & both.check_in.notnull()
+        & both.check_out.notnull()
+        & (both.check_out >= both.check_in)
+    )
+    w = ibis.window(group_by=v.rep_id, order_by=[v.check_in, v.check_out])
+    v = v.mutate(_previous_end=v.check_out.lag().over(w))
+    cond = (v.check_in < v._previous_end).fill_null(False)
+    n = _int(_fetch(v.aggregate(n=ibis.ifelse(cond, 1, 0).sum()))["n"].iloc[0])
+    if not n:
+        return
+    ex = _examples(v, cond, shown)
+    log.add(
+        "warning",
+        "visits",
+        file,
+        "check_in",
+        "overlapping_visits",
+        [],
+        f"{n:,} visit(s) start before the same rep's previous visit ended, e.g. lines {ex}",
+        "one visit at a time per rep",
         n_rows=n,
     )

@@ -16,9 +16,13 @@ visit lines as an engine table, so the lines never pass through pandas.
 Which engine (:func:`engine_name`): the ``engine`` argument (``--engine`` on ``ars validate`` and
 ``ars render``), else the environment variable :data:`ENV` (``ARS_ENGINE``), else the client
 configuration's ``engine``, else ``duckdb``. Spark settings come from the client configuration
-(``spark: {master: ..., conf: {...}}``) or the environment (:data:`SPARK_MASTER_ENV`,
-:data:`SPARK_CONF_ENV` as JSON); a notebook kernel or a report worker keeps ONE Spark session
-(:func:`spark_session`) for all its jobs.
+(``spark: {master: ..., conf: {...}, remote: ...}``) or the environment
+(:data:`SPARK_MASTER_ENV`, :data:`SPARK_CONF_ENV` as JSON, :data:`SPARK_REMOTE_ENV`); a notebook
+kernel keeps ONE Spark session (:func:`spark_session`). With a Spark Connect URL
+(``ARS_SPARK_REMOTE=sc://host:port`` or ``spark: {remote: ...}``) that session is a thin Connect
+client of that server: ``ars render --engine spark`` with a local master starts one Connect
+server for the whole batch and points every job's kernel at it
+(:mod:`ars_analysis.data.spark_connect`), so the batch starts one Spark JVM, not one per job.
 
 Examples
 --------
@@ -40,6 +44,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from ars_analysis.data.spark_connect import (
+    LOG_ENV,
+    REMOTE_ENV,
+    connect_client_available,
+    remote_session,
+)
+
 __all__ = [
     "DEFAULT_ENGINE",
     "ENGINES",
@@ -47,6 +58,7 @@ __all__ = [
     "SPARK_CONF_ENV",
     "SPARK_INSTALL",
     "SPARK_MASTER_ENV",
+    "SPARK_REMOTE_ENV",
     "EngineUnavailable",
     "connect",
     "duckdb_config",
@@ -66,6 +78,8 @@ ENV = "ARS_ENGINE"
 #: Environment variables with the Spark master URL and extra Spark settings (JSON object).
 SPARK_MASTER_ENV = "ARS_SPARK_MASTER"
 SPARK_CONF_ENV = "ARS_SPARK_CONF"
+#: Environment variable with a Spark Connect URL (``sc://host:port``): Spark sessions connect to it.
+SPARK_REMOTE_ENV = REMOTE_ENV
 #: What to install for the Spark engine.
 SPARK_INSTALL = 'pip install "ars-analysis[spark]"'
 
@@ -148,13 +162,17 @@ def java_available() -> bool:
     return shutil.which("java") is not None
 
 
-def _require_spark() -> None:
+def _require_spark(local: bool | None = None) -> None:
+    """Raise :class:`EngineUnavailable` when pyspark (or, for a Spark started here, Java) is
+    missing. ``local``: whether Spark runs here (default: unless a Connect URL is set)."""
     if not spark_available():
         raise EngineUnavailable(
             f"the spark engine needs pyspark, which is not installed: {SPARK_INSTALL} "
             "(and Java 17), or choose --engine duckdb"
         )
-    if not java_available() and not os.environ.get("SPARK_REMOTE"):
+    if local is None:
+        local = not (os.environ.get(REMOTE_ENV) or os.environ.get("SPARK_REMOTE"))
+    if local and not java_available():
         raise EngineUnavailable(
             "the spark engine needs a Java runtime (17 or later) and none was found: install "
             "one (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME, or choose "
@@ -162,9 +180,13 @@ def _require_spark() -> None:
         )
 
 
-def spark_settings(master: str | None = None, conf: dict[str, Any] | None = None) -> dict:
-    """Spark master and settings: the arguments, else ``$ARS_SPARK_MASTER`` /
-    ``$ARS_SPARK_CONF`` (JSON), else ``local[*]`` with few shuffle partitions (one machine).
+def spark_settings(
+    master: str | None = None, conf: dict[str, Any] | None = None, remote: str | None = None
+) -> dict:
+    """Spark master, settings and Connect URL: the arguments, else ``$ARS_SPARK_MASTER`` /
+    ``$ARS_SPARK_CONF`` (JSON) / ``$ARS_SPARK_REMOTE``, else ``local[*]`` with few shuffle
+    partitions (one machine) and no Connect URL. ``user_conf``: the settings given (argument
+    and environment) without the local defaults - what a Connect session sets.
 
     Examples
     --------
@@ -172,6 +194,7 @@ def spark_settings(master: str | None = None, conf: dict[str, Any] | None = None
     'local[2]'
     """
     env_conf = os.environ.get(SPARK_CONF_ENV)
+    user: dict[str, Any] = {}
     merged: dict[str, Any] = {
         "spark.sql.shuffle.partitions": max(2, 2 * (os.cpu_count() or 1)),
         "spark.sql.session.timeZone": "UTC",
@@ -181,20 +204,30 @@ def spark_settings(master: str | None = None, conf: dict[str, Any] | None = None
     }
     if env_conf:
         try:
-            merged.update(json.loads(env_conf))
+            user.update(json.loads(env_conf))
         except json.JSONDecodeError as exc:
             raise ValueError(f"${SPARK_CONF_ENV} is not a JSON object: {exc}") from None
-    merged.update(conf or {})
+    user.update(conf or {})
+    merged.update(user)
     return {
         "master": master or os.environ.get(SPARK_MASTER_ENV) or "local[*]",
         "conf": {k: str(v) for k, v in merged.items()},
+        "user_conf": {k: str(v) for k, v in user.items()},
+        "remote": remote or os.environ.get(REMOTE_ENV) or None,
     }
 
 
-def check_available(engine: str) -> None:
-    """Raise :class:`EngineUnavailable` (with what to install) when ``engine`` cannot run here."""
+def check_available(engine: str, *, remote: str | None = None) -> None:
+    """Raise :class:`EngineUnavailable` (with what to install) when ``engine`` cannot run here
+    (``remote``: the Spark Connect URL its sessions will use, if any)."""
     if engine_name(engine) == "spark":
-        _require_spark()
+        remote = remote or os.environ.get(REMOTE_ENV)
+        _require_spark(local=not remote)
+        if remote and not connect_client_available():
+            raise EngineUnavailable(
+                "a Spark Connect session needs pyspark's Connect client (grpcio, grpcio-status, "
+                f"googleapis-common-protos), which is not installed: {SPARK_INSTALL}"
+            )
 
 
 def engine_env(
@@ -203,12 +236,13 @@ def engine_env(
     *,
     master: str | None = None,
     conf: dict[str, Any] | None = None,
+    remote: str | None = None,
 ) -> dict[str, str]:
     """Environment variables that give a batch's jobs (their notebook kernels) the engine.
 
     ``engine`` (``--engine``) wins over ``$ARS_ENGINE``, which wins over ``configured`` (the
     client configuration's ``engine``); Spark settings set in the environment win over the
-    client configuration's ``spark`` settings.
+    client configuration's ``spark`` settings (``master``, ``conf``, ``remote``).
 
     Examples
     --------
@@ -222,27 +256,39 @@ def engine_env(
             env[SPARK_MASTER_ENV] = master
         if conf and not os.environ.get(SPARK_CONF_ENV):
             env[SPARK_CONF_ENV] = json.dumps(conf)
+        if remote and not os.environ.get(REMOTE_ENV):
+            env[REMOTE_ENV] = remote
     return env
 
 
 _spark_lock = threading.Lock()
 
 
-def spark_session(master: str | None = None, conf: dict[str, Any] | None = None):
-    """The process's Spark session (created on first use, then shared: one per worker).
+def spark_session(
+    master: str | None = None, conf: dict[str, Any] | None = None, remote: str | None = None
+):
+    """The process's Spark session (created on first use, then shared).
 
-    An active session (a notebook attached to a cluster, Databricks Connect, ``spark-submit``)
-    is used as it is; otherwise one is built from :func:`spark_settings`. Raises
+    With a Spark Connect URL (``remote``, else ``$ARS_SPARK_REMOTE``: the batch's shared server,
+    or an existing Connect endpoint) a Connect session on it
+    (:func:`~ars_analysis.data.spark_connect.remote_session`; only the ``spark.sql.*`` settings
+    apply). Otherwise an active session (a notebook attached to a cluster, ``spark-submit``) is
+    used as it is, or one is built from :func:`spark_settings`. Raises
     :class:`EngineUnavailable` with the install command when pyspark or Java is missing.
     """
-    _require_spark()
+    settings = spark_settings(master, conf, remote)
+    _require_spark(local=not settings["remote"])
+    if settings["remote"]:
+        with _spark_lock:
+            return remote_session(
+                settings["remote"], settings["user_conf"], log=os.environ.get(LOG_ENV)
+            )
     from pyspark.sql import SparkSession
 
     with _spark_lock:
         active = SparkSession.getActiveSession()
         if active is not None:
             return active
-        settings = spark_settings(master, conf)
         builder = SparkSession.builder.master(settings["master"]).appName("ars_analysis")
         for key, value in settings["conf"].items():
             builder = builder.config(key, value)
@@ -256,7 +302,7 @@ def connect(engine: str | None = None, **spark):
 
     DuckDB: a new in-memory connection with :func:`duckdb_config` (cheap; close it when done).
     Spark: a connection on the process's one Spark session (:func:`spark_session`); ``spark``
-    keywords (``master``, ``conf``) are used only when the session is created.
+    keywords (``master``, ``conf``, ``remote``) are used only when the session is created.
     """
     import ibis
 

@@ -308,7 +308,9 @@ def _visits(log, file, visits) -> None:
     v = visits.loc[cin.notna() & cout.notna() & ~bad, ["rep_id", "check_in", "check_out"]]
     if v.empty:
         return
-    v = v.sort_values(["rep_id", "check_in"], kind="stable")
+    # check-out breaks ties of check-in: the same visits overlap whatever the file's order (as
+    # in the engine check, which has no row order)
+    v = v.sort_values(["rep_id", "check_in", "check_out"], kind="stable")
     same_rep = (v["rep_id"] == v["rep_id"].shift()).to_numpy()
     overlap = same_rep & (v["check_in"] < v["check_out"].shift()).to_numpy()
     log.add_mask(

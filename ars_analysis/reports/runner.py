@@ -1,7 +1,8 @@
 """The batch runner of ``ars render``: process pool, :func:`run_job`, atomic publication, the index.
 
 What a job is, the config file and what each job writes are described in the package docstring
-(:mod:`ars_analysis.reports`).
+(:mod:`ars_analysis.reports`). A little over 600 lines: the batch's lifecycle (staging,
+publication, recovery, the worker pool, the shared Spark server) reads best in one place.
 """
 
 from __future__ import annotations
@@ -400,11 +401,12 @@ def _engine_env(cfg: ReportConfig, engine: str | None) -> dict[str, str]:
     from ars_analysis.data.engines import EngineUnavailable, check_available, engine_env
 
     client = load_client_config(cfg.client_config)
+    spark = client.spark
     try:
         env = engine_env(
-            engine, client.engine, master=client.spark.master, conf=dict(client.spark.conf)
+            engine, client.engine, master=spark.master, conf=dict(spark.conf), remote=spark.remote
         )
-        check_available(env["ARS_ENGINE"])
+        check_available(env["ARS_ENGINE"], remote=env.get("ARS_SPARK_REMOTE"))
     except (EngineUnavailable, ValueError) as exc:
         raise ReportConfigError(str(exc)) from None
     return env
@@ -480,8 +482,10 @@ def render(
     """Run the jobs of a report config in parallel; return one result dict per job.
 
     ``engine`` (``--engine``; else ``$ARS_ENGINE``, else the client configuration's ``engine``)
-    runs the aggregations of every job; on Spark each job's kernel creates one Spark session
-    and reuses it for all the job's aggregations, so at most ``jobs`` sessions run at once.
+    runs the aggregations of every job. On Spark with a local master the batch starts ONE
+    Spark Connect server and every job's kernel connects to it (a session each); with a
+    Connect URL (``spark: {remote: ...}``) the kernels connect there
+    (:mod:`ars_analysis.data.spark_connect`).
 
     Parameters are checked for every selected job before any job runs
     (:class:`ReportConfigError`). A failing job does not stop the others. ``timeout`` overrides
@@ -506,8 +510,38 @@ def render(
     engine_vars = _engine_env(cfg, engine)
     cfg.output_dir.mkdir(parents=True, exist_ok=True)
     _recover_job_dirs(cfg.output_dir)
+    # Spark, local master: one Connect server for the batch, starting while the data load
+    server = _shared_spark(engine_vars, cfg.output_dir)
+    try:
+        return _run_batch(cfg, data, all_jobs, selected, jobs, engine_vars, server, progress)
+    finally:
+        if server is not None:
+            server.stop()  # also on a failure or Ctrl-C
+
+
+def _shared_spark(engine_vars: dict[str, str], output_dir: Path):
+    """The batch's Spark Connect server, launched (None when not needed)."""
+    from ars_analysis.data.engines import EngineUnavailable
+    from ars_analysis.data.spark_connect import shared_server
+
+    try:
+        return shared_server(engine_vars, output_dir)
+    except EngineUnavailable as exc:
+        raise ReportConfigError(str(exc)) from None
+
+
+def _run_batch(cfg, data, all_jobs, selected, jobs, engine_vars, server, progress):
+    """The body of :func:`render` once the jobs are checked: run them, write the pages."""
     # the data loaded and validated once, read by every job's kernel
     env = batch_env(cfg.output_dir, data._dataset, cfg.data_path, cfg.mapping_path)
+    if server is not None:
+        from ars_analysis.data.engines import EngineUnavailable
+
+        try:
+            server.wait_ready()
+        except EngineUnavailable as exc:
+            raise ReportConfigError(str(exc)) from None
+        engine_vars = {**engine_vars, **server.env()}
     from ars_analysis.reports.kernels import FORK_ENV, FORK_MIN_JOBS_PER_WORKER
 
     n_workers = max(1, min(int(jobs), len(selected)))
@@ -543,6 +577,8 @@ def render(
             running = min(n_workers, sum(f.running() for f in pending))
             bar.set_postfix(running=running, failed=failed, refresh=True)
             done, _ = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            if server is not None and server.ensure_running():  # it died: started again
+                bar.write(f"the Spark Connect server stopped and was restarted ({server.url})")
             for fut in done:
                 job = pending.pop(fut)
                 try:
