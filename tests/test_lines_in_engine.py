@@ -222,13 +222,8 @@ def test_terminal_volumes_in_the_engine_are_those_of_the_lines(both):
 def test_each_question_is_asked_of_the_engine_once(folder, monkeypatch):
     ds = load_dataset(folder, engine="duckdb", in_engine=("sales",))
     asked = []
-    real = aggregate.sales_tables
-
-    def counted(source, tables, **kw):
-        asked.append(next(iter(tables.values()))[0])  # the grouping of the one table asked
-        return real(source, tables, **kw)
-
-    monkeypatch.setattr(aggregate, "sales_tables", counted)
+    real = aggregate._sales_by
+    monkeypatch.setattr(aggregate, "_sales_by", lambda *a, **k: asked.append(a[1]) or real(*a, **k))
     first = sales_by(ds, ["terminal_id"])
     first["revenue"] = 0.0  # the caller's copy
     again = aggregate.terminal_sales(ds)

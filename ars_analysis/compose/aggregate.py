@@ -736,11 +736,11 @@ def sales_by(
     1          C2     30.0          10.0            1
     """
     by = list(by)
+    if freq is not None:
+        _period_key(freq)
 
     def compute() -> pd.DataFrame:
-        return sales_tables(
-            source, {"t": (by, freq)}, start=start, end=end, where=where, engine=engine
-        )["t"]
+        return _sales_by(source, by, freq=freq, start=start, end=end, where=where, engine=engine)
 
     if where is None and not isinstance(source, SalesLines):
         question = ("sales_by", tuple(by), freq, _day(start), _day(end), engine_name(engine))
@@ -770,6 +770,139 @@ def _asked_once(source, question: tuple, compute) -> pd.DataFrame:
     if answer is None:  # the dimension frames are kept with the answer: their ids stay theirs
         answer = lines.answers[key] = (compute(), tuple(dims.values()))
     return answer[0].copy()
+
+
+def _aggregate(lines, groups: list[str], *, distinct_joins: bool):
+    """The measures per group of ``lines`` (columns g0.., _date, _product, _terminal,
+    _quantity, _revenue, _cost).
+
+    Exact distinct counts (``count(DISTINCT x)`` per group) are the expensive part on tens of
+    millions of lines. On DuckDB (``distinct_joins``) counting the rows of
+    ``SELECT DISTINCT group, x`` instead lets it use its parallel hash aggregate (measured on 20
+    million lines this halves the time of the whole query); the lines are then held once (only
+    the columns needed, :meth:`ibis.expr.types.Table.cache`) and read four times. Spark plans
+    several ``count(DISTINCT)`` in one aggregation itself (an Expand), and each extra join is
+    a shuffle there, so it gets the plain expression. Both give the same numbers.
+    """
+
+    def by(t):
+        return t.group_by(groups) if groups else t
+
+    if not distinct_joins:
+        out = by(lines).aggregate(
+            quantity=lines._quantity.sum().cast("float64"),
+            revenue=lines._revenue.sum().cast("float64"),
+            cost=lines._cost.sum().cast("float64"),
+            lines=lines.count(),
+            first_date=lines._date.min(),
+            last_date=lines._date.max(),
+            order_days=lines._date.nunique(),
+            n_products=lines._product.nunique(),
+            n_terminals=lines._terminal.nunique(),
+        )
+        return out.mutate(gross_margin=out.revenue - out.cost)
+    base = by(lines).aggregate(
+        quantity=lines._quantity.sum().cast("float64"),
+        revenue=lines._revenue.sum().cast("float64"),
+        cost=lines._cost.sum().cast("float64"),
+        lines=lines.count(),
+        first_date=lines._date.min(),
+        last_date=lines._date.max(),
+    )
+    out = base
+    for col, name in (
+        ("_date", "order_days"),
+        ("_product", "n_products"),
+        ("_terminal", "n_terminals"),
+    ):
+        d = lines.select(*groups, col).distinct()
+        d = by(d).aggregate(**{name: d[col].count()})
+        if groups:
+            # group values may be NULL (e.g. sell-in lines have no terminal): match them too
+            preds = [out[g].identical_to(d[g]) for g in groups]
+            out = out.left_join(d, preds).select(
+                *[out[c] for c in out.columns], d[name].coalesce(0).name(name)
+            )
+        else:
+            out = out.cross_join(d)
+    return out.mutate(gross_margin=out.revenue - out.cost)
+
+
+def _sales_by(source, by, *, freq, start, end, where, engine) -> pd.DataFrame:
+    import ibis
+
+    held = isinstance(source, SalesLines)
+    lines_held = None
+    if not held and isinstance(_sales_source(source), EngineTable):
+        lines_held = _sales_source(source).held(engine)  # parsed once per process (DuckDB)
+    con = source._con if held else lines_held[0] if lines_held else connect(engine)
+    cached = None
+    try:
+        if held:
+            lines, dims = source.lines, source.dims
+        elif lines_held is not None:
+            lines, dims = lines_held[1], _dims_of(source)
+        else:
+            lines, dims = read_lines(con, _sales_source(source)), _dims_of(source)
+        cols = set(lines.columns)
+        if "date" in cols:
+            dtype = lines.date.type()
+            if start is not None:
+                lo = pd.Timestamp(start)
+                lines = lines.filter(
+                    lines.date >= (ibis.literal(lo) if dtype.is_timestamp() else lo.date())
+                )
+            if end is not None:
+                hi = pd.Timestamp(end)
+                lines = lines.filter(
+                    lines.date <= (ibis.literal(hi) if dtype.is_timestamp() else hi.date())
+                )
+        j = _joined_lines(con, lines, dims)
+        joined = {t for t in dims if _DIMS[t][0] in cols}
+
+        def expr(col: str):
+            if col == "rep_id":
+                line_rep = j.rep_id if "rep_id" in cols else ibis.null("string")
+                return line_rep.coalesce(j.t_rep_id) if "terminals" in joined else line_rep
+            if col in _JOINED:
+                fn, needed = _JOINED[col]
+                if not needed <= joined:
+                    raise ValueError(
+                        f"grouping by {col!r} needs the customers/terminals/products tables: "
+                        "pass a loaded Dataset, not bare sales lines"
+                    )
+                return fn(j)
+            if col not in cols:
+                raise ValueError(f"cannot group sales by {col!r}: no such column")
+            return j[col]
+
+        if where is not None:
+            named = {c: expr(c) for c in (*_JOINED, "rep_id") if _can(c, cols, joined)}
+            j = j.mutate(**named).filter(where)
+        # Group columns get internal names g0, g1, ... so that a group column called e.g.
+        # "product_id" cannot collide with the line columns the measures read.
+        group_exprs = [expr(c).name(f"g{i}") for i, c in enumerate(by)]
+        if freq is not None:
+            group_exprs.append(j.date.truncate(freq).name(f"g{len(by)}"))
+        g = [e.get_name() for e in group_exprs]
+        measures = j.select(
+            *group_exprs,
+            _date=j.date,
+            _product=j.product_id,
+            _terminal=j.terminal_id if "terminal_id" in cols else ibis.null("string"),
+            _quantity=j.quantity.cast("float64"),
+            _revenue=j.revenue.cast("float64"),
+            _cost=j.cost.cast("float64") if "cost" in cols else ibis.null("float64"),
+        )
+        duck = con.name == "duckdb"
+        cached = measures.cache() if duck else None
+        out = _fetch(_aggregate(cached if duck else measures, g, distinct_joins=duck))
+    finally:
+        if cached is not None:
+            cached.release()
+        if not held and lines_held is None and con.name == "duckdb":
+            con.disconnect()
+    return _finish(out, by, freq)
 
 
 def _fetch(expr) -> pd.DataFrame:
